@@ -1,0 +1,108 @@
+using System.Net;
+using Appliance.Health;
+using Appliance.Tls;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Server;
+
+/// <summary>The composition root of `appliance server`: every part is added and mapped here, and nowhere else.</summary>
+public static class ApplianceServer
+{
+    public static async Task<int> RunAsync(ServerSettings settings, CancellationToken cancellationToken)
+    {
+        DataDirectory dataDir = DataDirectory.Open(settings.DataDir);
+        WebApplication app = Build(settings, dataDir);
+        await app.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    internal static WebApplication Build(ServerSettings settings, DataDirectory dataDir)
+    {
+        // The empty builder reads no appsettings.json or environment config: everything the server
+        // does is on its command line, so two servers started alike behave alike.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "appliance",
+            ContentRootPath = dataDir.Path,
+        });
+
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        // The framework's own chatter at Information adds nothing an operator acts on.
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        using ILoggerFactory startupLogging = LoggerFactory.Create(logging => logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        }));
+        ILogger startupLogger = startupLogging.CreateLogger("Appliance.Tls");
+        IReadOnlyList<string> names = ServerCertificates.DefaultSubjectAlternativeNames(settings.TlsSubjectAlternativeNames);
+        ServerCertificates certificates = ServerCertificates.LoadOrCreate(dataDir.TlsPath, names, TimeProvider.System, startupLogger);
+
+        builder.Services.AddSingleton(certificates);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            settings.Listen.Listen(kestrel, listen => listen.UseHttps(certificates.ServingCertificate));
+        });
+        builder.Services.AddRoutingCore();
+        builder.Services.AddApplianceHealth();
+
+        WebApplication app = builder.Build();
+        app.MapHealthEndpoints();
+        app.MapGet("/version", () => TypedResults.Json(BuildInfo.Current, ApplianceJsonContext.Default.BuildInfo));
+
+        ReportLifecycle(app, settings, certificates);
+        return app;
+    }
+
+    private static void ReportLifecycle(WebApplication app, ServerSettings settings, ServerCertificates certificates)
+    {
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Appliance");
+        var systemd = new SystemdNotifier(logger);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            string? firstAddress = null;
+            foreach (string address in app.Urls)
+            {
+                firstAddress ??= address;
+                Log.Listening(logger, address);
+            }
+
+            Log.Ready(logger, BuildInfo.Current.Version, PublicUrl(firstAddress), certificates.CertificateAuthorityPath);
+            systemd.Notify("READY=1");
+        });
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            Log.ShuttingDown(logger, settings.ShutdownTimeout.TotalSeconds);
+            systemd.Notify("STOPPING=1");
+        });
+        app.Lifetime.ApplicationStopped.Register(() => Log.Stopped(logger));
+    }
+
+    /// <summary>The URL to tell a person: a wildcard bind is reachable by this host's name.</summary>
+    private static string PublicUrl(string? boundAddress)
+    {
+        if (boundAddress is null || !Uri.TryCreate(boundAddress, UriKind.Absolute, out Uri? uri))
+        {
+            return boundAddress ?? "";
+        }
+
+        bool wildcard = IPAddress.TryParse(uri.Host.Trim('[', ']'), out IPAddress? ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
+        return wildcard ? $"https://{Dns.GetHostName().ToLowerInvariant()}:{uri.Port}/" : $"{boundAddress}/";
+    }
+}

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Net.Http;
+using System.Net.Security;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
+
+namespace Appliance.Tests;
+
+/// <summary>
+/// The real `appliance` executable (the build output beside the tests, run with `dotnet`) as a child
+/// process: started on an ephemeral loopback port, talked to over TLS that trusts only its own CA, and
+/// stopped with SIGTERM as systemd would.
+/// </summary>
+public sealed partial class ApplianceProcess : IAsyncDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+    private readonly List<string> _errors = [];
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ApplianceProcess(Process process) => _process = process;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public string DataDir { get; private set; } = "";
+
+    public int ProcessId => _process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output);
+            }
+        }
+    }
+
+    public string Errors
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _errors);
+            }
+        }
+    }
+
+    public X509Certificate2 CertificateAuthority => X509CertificateLoader.LoadCertificateFromFile(Path.Combine(DataDir, "tls", "ca.crt"));
+
+    /// <summary>Starts `appliance server` on 127.0.0.1:0 and waits until it logs where it listens.</summary>
+    public static async Task<ApplianceProcess> StartServerAsync(string dataDir, IEnumerable<string>? extraArguments = null, IDictionary<string, string>? environment = null)
+    {
+        var arguments = new List<string> { "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir };
+        arguments.AddRange(extraArguments ?? []);
+        ApplianceProcess server = Start(arguments, environment);
+        server.DataDir = dataDir;
+        Task finished = server._process.WaitForExitAsync();
+        Task first = await Task.WhenAny(server._listening.Task, finished, Task.Delay(StartTimeout));
+        if (first != server._listening.Task)
+        {
+            string why = first == finished ? $"exited with {server._process.ExitCode}" : "did not start in time";
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"appliance server {why}.\nstdout:\n{server.Output}\nstderr:\n{server.Errors}");
+        }
+
+        server.BaseAddress = await server._listening.Task;
+        return server;
+    }
+
+    /// <summary>Runs an `appliance` command to completion (bounded) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(params string[] arguments)
+    {
+        await using ApplianceProcess run = Start(arguments, null);
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        await run._process.WaitForExitAsync(timeout.Token);
+        return (run._process.ExitCode, run.Output, run.Errors);
+    }
+
+    private static ApplianceProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "appliance.dll"));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("NOTIFY_SOCKET");
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = new Process { StartInfo = start };
+        var appliance = new ApplianceProcess(process);
+        process.OutputDataReceived += (_, line) => appliance.OnOutput(line.Data, appliance._output);
+        process.ErrorDataReceived += (_, line) => appliance.OnOutput(line.Data, appliance._errors);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return appliance;
+    }
+
+    private void OnOutput(string? line, List<string> sink)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            sink.Add(line);
+        }
+
+        Match listening = ListeningLine().Match(line);
+        if (listening.Success)
+        {
+            _listening.TrySetResult(new Uri(listening.Groups[1].Value));
+        }
+    }
+
+    /// <summary>An HTTP client that trusts this server's CA and nothing else: a handshake proves the chain.</summary>
+    public HttpClient CreateClient(Action<X509Certificate2>? onServerCertificate = null)
+    {
+        X509Certificate2 ca = CertificateAuthority;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    if (certificate is null)
+                    {
+                        return false;
+                    }
+
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(ca);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    var served = new X509Certificate2(certificate);
+                    onServerCertificate?.Invoke(served);
+                    // Hostname is checked as well: the client connects to 127.0.0.1, which must be a SAN.
+                    return chain.Build(served) && served.MatchesHostname(BaseAddress.Host);
+                },
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>Sends SIGTERM and waits (bounded) for the process to exit; returns its exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = kill(_process.Id, SigTerm);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token);
+        // WaitForExitAsync returns once the pipes are drained too, so Output is complete here.
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    [GeneratedRegex(@"Listening on (https://\S+)")]
+    private static partial Regex ListeningLine();
+}
