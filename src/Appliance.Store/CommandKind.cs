@@ -1,0 +1,9 @@
+namespace Appliance.Store;
+
+internal enum CommandKind : byte
+{
+    Create,
+    Update,
+    Delete,
+    Compact,
+}
