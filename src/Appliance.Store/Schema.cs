@@ -7,10 +7,7 @@ namespace Appliance.Store;
 /// </summary>
 internal static class Schema
 {
-    // auto_vacuum must be set before the first table exists; it lets compaction hand pages back to the
-    // file system with incremental_vacuum instead of a blocking VACUUM.
     public const string Create = """
-        PRAGMA auto_vacuum = INCREMENTAL;
         CREATE TABLE IF NOT EXISTS kv (
             id INTEGER PRIMARY KEY,
             key TEXT NOT NULL,
@@ -23,7 +20,11 @@ internal static class Schema
         INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', 1), ('compact_revision', 0);
         """;
 
+    // auto_vacuum must be set before anything is written to a new file (WAL mode writes the header);
+    // it lets compaction hand pages back to the file system with incremental_vacuum instead of a
+    // blocking VACUUM. On an existing file it is a no-op.
     public const string WriterPragmas = """
+        PRAGMA auto_vacuum = INCREMENTAL;
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = FULL;
         PRAGMA temp_store = MEMORY;
