@@ -78,6 +78,13 @@ public sealed partial class KeyValueStore
             }
 
             bool compacted = CommitBatch(batch, results, events);
+
+            // Before the results, so a compaction the caller awaited has also given its space back.
+            if (compacted)
+            {
+                ReclaimSpace();
+            }
+
             for (int i = 0; i < batch.Count; i++)
             {
                 batch[i].SetResult(results[i]);
@@ -85,10 +92,6 @@ public sealed partial class KeyValueStore
 
             batch.Clear();
             events.Clear();
-            if (compacted)
-            {
-                ReclaimSpace();
-            }
         }
     }
 
@@ -179,7 +182,12 @@ public sealed partial class KeyValueStore
         {
             using SqliteCommand vacuum = _writer.CreateCommand();
             vacuum.CommandText = "PRAGMA incremental_vacuum";
-            vacuum.ExecuteNonQuery();
+
+            // The pragma frees pages as it is stepped, so step it to the end.
+            using SqliteDataReader reader = vacuum.ExecuteReader();
+            while (reader.Read())
+            {
+            }
         }
         catch (SqliteException error)
         {

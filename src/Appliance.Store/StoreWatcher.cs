@@ -38,6 +38,10 @@ public sealed class StoreWatcher : IDisposable
         _cursor = afterRevision;
         Revision = afterRevision;
         Status = status;
+
+        // A watcher that starts within the ring (or at its head) is live from the first moment, so if it
+        // never reads and the writer laps it, it is ended as Lagged instead of quietly going to disk.
+        _live = afterRevision >= hub.Revision || hub.TryGet(afterRevision + 1, out _) is not null;
     }
 
     /// <summary><see cref="StoreStatus.Ok"/> while the watch runs; otherwise why it ended.</summary>
