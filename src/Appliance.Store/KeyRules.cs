@@ -14,7 +14,7 @@ internal static class KeyRules
 
     /// <summary>A range or watch prefix: the root or a key-like path ending in '/'.</summary>
     public static bool IsValidPrefix(string? prefix, int maxLength)
-        => prefix is not null && prefix[^1] == '/' && IsValidShape(prefix, maxLength);
+        => prefix is { Length: > 0 } && prefix[^1] == '/' && IsValidShape(prefix, maxLength);
 
     /// <summary>The smallest string greater than every string starting with <paramref name="prefix"/>.</summary>
     public static string RangeEnd(string prefix)

@@ -68,30 +68,45 @@ public sealed partial class KeyValueStore
         var batch = new List<PendingWrite>(_options.MaxBatchSize);
         var results = new WriteResult[_options.MaxBatchSize];
         var events = new List<WatchEvent>(_options.MaxBatchSize);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            // Everything that queued up while the previous batch was fsyncing goes into this one:
-            // that is the group commit, and it needs no timer.
-            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out PendingWrite? pending))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                batch.Add(pending);
+                // Everything that queued up while the previous batch was fsyncing goes into this one:
+                // that is the group commit, and it needs no timer.
+                while (batch.Count < _options.MaxBatchSize && reader.TryRead(out PendingWrite? pending))
+                {
+                    batch.Add(pending);
+                }
+
+                bool compacted = CommitBatch(batch, results, events);
+
+                // Before the results, so a compaction the caller awaited has also given its space back.
+                if (compacted)
+                {
+                    ReclaimSpace();
+                }
+
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch[i].SetResult(results[i]);
+                }
+
+                batch.Clear();
+                events.Clear();
             }
-
-            bool compacted = CommitBatch(batch, results, events);
-
-            // Before the results, so a compaction the caller awaited has also given its space back.
-            if (compacted)
+        }
+        catch (Exception error)
+        {
+            // Only a bug gets here (CommitBatch contains storage faults). Stop taking writes and fail
+            // the queued ones rather than leave callers waiting forever; readiness goes false.
+            _ready = false;
+            Log.WriterFailed(_logger, error);
+            _writes.Writer.TryComplete(error);
+            while (reader.TryRead(out PendingWrite? pending))
             {
-                ReclaimSpace();
+                pending.SetException(error);
             }
-
-            for (int i = 0; i < batch.Count; i++)
-            {
-                batch[i].SetResult(results[i]);
-            }
-
-            batch.Clear();
-            events.Clear();
         }
     }
 

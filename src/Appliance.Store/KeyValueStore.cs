@@ -53,7 +53,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
     /// <summary>History at or below this revision is gone: reads and watches below it get <see cref="StoreStatus.Compacted"/>.</summary>
     public long CompactRevision => Volatile.Read(ref _compactRevision);
 
-    /// <summary>True from a successful <see cref="OpenAsync"/> until disposal; the host's readiness signal.</summary>
+    /// <summary>True from a successful <see cref="OpenAsync"/> until disposal (or an internal writer fault); the host's readiness signal.</summary>
     public bool IsReady => _ready;
 
     public StoreOptions Options => _options;

@@ -28,4 +28,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, EventName = "VacuumFailed", Level = LogLevel.Warning,
         Message = "Reclaiming free pages after compaction failed")]
     public static partial void VacuumFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1006, EventName = "WriterFailed", Level = LogLevel.Critical,
+        Message = "The store's writer loop failed; the store takes no more writes")]
+    public static partial void WriterFailed(ILogger logger, Exception exception);
 }

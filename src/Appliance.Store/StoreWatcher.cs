@@ -139,6 +139,7 @@ public sealed class StoreWatcher : IDisposable
         }
     }
 
+    /// <summary>Ends the watch. A <see cref="WaitToReadAsync"/> already waiting returns at the next write or when its token is cancelled.</summary>
     public void Dispose() => _disposed = true;
 
     private void LoadPage()

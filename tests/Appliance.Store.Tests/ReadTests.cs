@@ -99,9 +99,13 @@ public sealed class ReadTests : StoreTestBase
         Assert.Equal(StoreStatus.InvalidContinue, Store.Range("/registry/pods/default/", 1, token).Status);
     }
 
-    [Fact]
-    public void Range_PrefixWithoutTrailingSlash_IsInvalidKey()
+    [Theory]
+    [InlineData("/registry/pods")]
+    [InlineData("")]
+    [InlineData("/")]
+    [InlineData("/registry//")]
+    public void Range_PrefixNotEndingInSlashOrOutsideRegistry_IsInvalidKey(string prefix)
     {
-        Assert.Equal(StoreStatus.InvalidKey, Store.Range("/registry/pods").Status);
+        Assert.Equal(StoreStatus.InvalidKey, Store.Range(prefix).Status);
     }
 }
