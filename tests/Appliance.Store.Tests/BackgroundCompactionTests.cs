@@ -35,6 +35,27 @@ public sealed class BackgroundCompactionTests : StoreTestBase
         Assert.Equal(StoreStatus.Ok, Store.Get("/registry/pods/default/p0", 91).Status);
     }
 
+    [Fact]
+    public async Task BackgroundCompaction_KeepsFiveMinutesOfHistory_WhenThatIsMoreThanTheRevisionWindow()
+    {
+        await WriteAsync("early", 100);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await WriteAsync("busy", 400);
+        for (int minute = 2; minute <= 6; minute++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        // At minute 6 the revision window alone would keep only 491..500; five minutes keeps 101..500.
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (Store.CompactRevision != 100)
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+
+        Assert.Equal(StoreStatus.Ok, Store.Get("/registry/pods/busy/p0", 101).Status);
+    }
+
     protected override Task<KeyValueStore> OpenAsync()
     {
         StoreOptions options = NewOptions();
@@ -42,5 +63,19 @@ public sealed class BackgroundCompactionTests : StoreTestBase
         options.CompactionMinAge = TimeSpan.FromMinutes(5);
         options.CompactionMinRevisions = 10;
         return KeyValueStore.OpenAsync(options, timeProvider: _time);
+    }
+
+    private async Task WriteAsync(string name, int count)
+    {
+        var writes = new Task<WriteResult>[count];
+        for (int i = 0; i < count; i++)
+        {
+            writes[i] = Store.CreateAsync($"/registry/pods/{name}/p{i}", Bytes("v")).AsTask();
+        }
+
+        foreach (WriteResult result in await Task.WhenAll(writes).WaitAsync(Timeout))
+        {
+            Assert.Equal(StoreStatus.Ok, result.Status);
+        }
     }
 }

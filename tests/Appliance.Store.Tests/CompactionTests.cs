@@ -53,6 +53,21 @@ public sealed class CompactionTests : StoreTestBase
     }
 
     [Fact]
+    public async Task Range_ContinuingAPagedListAfterItsRevisionWasCompacted_IsCompacted()
+    {
+        for (int i = 0; i < 5; i++)
+        {
+            await CreateAsync($"/registry/pods/default/p{i}", "v");
+        }
+
+        RangeResult first = Store.Range("/registry/pods/default/", limit: 2);
+        await CreateAsync("/registry/pods/default/later", "v");
+        await Store.CompactAsync(Store.CurrentRevision);
+
+        Assert.Equal(StoreStatus.Compacted, Store.Range("/registry/pods/default/", limit: 2, continueToken: first.Continue).Status);
+    }
+
+    [Fact]
     public async Task Compaction_ReturnsFreedPagesToTheFileSystem()
     {
         byte[] big = new byte[64 * 1024];
