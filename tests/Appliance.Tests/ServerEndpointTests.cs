@@ -44,6 +44,16 @@ public class ServerEndpointTests(RunningServer server) : IClassFixture<RunningSe
     }
 
     [Fact]
+    public async Task Tls_NegotiatesHttp2ByAlpnAsKubectlDoes()
+    {
+        using HttpClient client = server.Process.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/readyz") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using HttpResponseMessage response = await client.SendAsync(request);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task UnknownPath_Is404()
     {
         using HttpClient client = server.Process.CreateClient();

@@ -1,8 +1,10 @@
 using System.Net;
+using System.Net.Security;
 using Appliance.Health;
 using Appliance.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,10 +56,14 @@ public static class ApplianceServer
 
         builder.Services.AddSingleton(certificates);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
+        Task<SslServerAuthenticationOptions> tls = certificates.CreateServerTlsOptionsAsync();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            settings.Listen.Listen(kestrel, listen => listen.UseHttps(certificates.ServingCertificate));
+            settings.Listen.Listen(kestrel, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
+            {
+                OnConnection = _ => new ValueTask<SslServerAuthenticationOptions>(tls),
+            }));
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddApplianceHealth();

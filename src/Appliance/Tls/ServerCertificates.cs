@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,17 @@ public sealed class ServerCertificates
     public X509Certificate2 ServingCertificate { get; }
 
     public string CertificateAuthorityPath { get; }
+
+    /// <summary>
+    /// TLS settings for the listener (HTTP/2 and HTTP/1.1 by ALPN). Building the certificate context
+    /// loads the system trust store, the slowest step of start-up, so it runs beside the rest of it;
+    /// the first handshake waits for it.
+    /// </summary>
+    public Task<SslServerAuthenticationOptions> CreateServerTlsOptionsAsync() => Task.Run(() => new SslServerAuthenticationOptions
+    {
+        ServerCertificateContext = SslStreamCertificateContext.Create(ServingCertificate, additionalCertificates: null, offline: true),
+        ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+    });
 
     /// <summary>The names every serving certificate carries: this host, the loopback addresses, and the caller's extras.</summary>
     public static IReadOnlyList<string> DefaultSubjectAlternativeNames(IEnumerable<string> extra)
@@ -91,12 +103,24 @@ public sealed class ServerCertificates
             return "expiring";
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        if (!chain.Build(serving))
+        // Issued by this CA: same issuer name and authority key id as the CA's subject key id. An
+        // X509Chain would check the signature too, but loading the system trust store to build one
+        // costs more than the rest of start-up; the files are our own, this catches a swapped CA.
+        X509AuthorityKeyIdentifierExtension? authority = null;
+        X509SubjectKeyIdentifierExtension? subject = null;
+        foreach (X509Extension extension in serving.Extensions)
+        {
+            authority ??= extension as X509AuthorityKeyIdentifierExtension;
+        }
+
+        foreach (X509Extension extension in ca.Extensions)
+        {
+            subject ??= extension as X509SubjectKeyIdentifierExtension;
+        }
+
+        if (serving.IssuerName.RawData.AsSpan().SequenceEqual(ca.SubjectName.RawData) is false
+            || authority?.KeyIdentifier is not { } keyId || subject is null
+            || !keyId.Span.SequenceEqual(subject.SubjectKeyIdentifierBytes.Span))
         {
             return "not issued by the current CA";
         }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md and .ci/run call it. Installs what the tests need first
+# (Debian packages, with apt-get, as root), then runs every test project in the solution and ends
+# with one line: "tests: N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests (or .ci/run) use. Later parts add theirs here (slapd, ldap-utils, ...).
+packages=(curl)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]} with apt-get"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "tests/run.sh: ${missing[*]} missing and not root: install them with apt-get first" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Appliance.sln -c Release --nologo 2>&1 | tee "$log" || status=$?
+
+# dotnet test prints one summary per test assembly ("Passed!  - Failed: 0, Passed: 47, Skipped: 0, ...");
+# add them up so the run ends with one line any reader can check.
+awk '
+  /(Passed|Failed)! +- +Failed:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") failed += $(i + 1)
+      if ($i == "Passed:") passed += $(i + 1)
+      if ($i == "Skipped:") skipped += $(i + 1)
+    }
+    assemblies++
+  }
+  END { printf "tests: %d passed, %d failed, %d skipped (%d test assemblies)\n", passed, failed, skipped, assemblies }
+' "$log"
+
+if ((status == 0)) && ! grep -qE '(Passed|Failed)! +- +Failed:' "$log"; then
+  echo "tests/run.sh: dotnet test ran no test assembly" >&2
+  status=1
+fi
+exit "$status"
