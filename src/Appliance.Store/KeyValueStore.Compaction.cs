@@ -2,6 +2,10 @@ namespace Appliance.Store;
 
 public sealed partial class KeyValueStore
 {
+    // Background compaction goes in steps of this many revisions, each its own command in the write
+    // queue, so a long backlog (first start on an old file) never holds writers up for long.
+    private const long CompactionStep = 10_000;
+
     private readonly object _compactionLock = new();
     private readonly Queue<(DateTimeOffset Time, long Revision)> _revisionSamples = new();
     private readonly ITimer? _compactionTimer;
@@ -58,9 +62,10 @@ public sealed partial class KeyValueStore
         try
         {
             target = CompactionTarget();
-            if (target > 0 && _ready)
+            for (long step = CompactRevision; target > step && _ready;)
             {
-                await CompactAsync(target).ConfigureAwait(false);
+                step = Math.Min(step + CompactionStep, target);
+                await CompactAsync(step).ConfigureAwait(false);
             }
         }
         catch (Exception error)

@@ -22,11 +22,13 @@ internal static class Schema
 
     // auto_vacuum must be set before anything is written to a new file (WAL mode writes the header);
     // it lets compaction hand pages back to the file system with incremental_vacuum instead of a
-    // blocking VACUUM. On an existing file it is a no-op.
+    // blocking VACUUM. On an existing file it is a no-op. journal_size_limit truncates the WAL back to
+    // 64 MiB after a checkpoint, so a burst does not leave a large WAL file behind for good.
     public const string WriterPragmas = """
         PRAGMA auto_vacuum = INCREMENTAL;
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = FULL;
+        PRAGMA journal_size_limit = 67108864;
         PRAGMA temp_store = MEMORY;
         """;
 
