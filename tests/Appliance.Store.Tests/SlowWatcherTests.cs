@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 
 namespace Appliance.Store.Tests;
 
 /// <summary>A watcher that never reads must not slow writers down (throughput within 20%).</summary>
-public sealed class SlowWatcherTests : StoreTestBase
+public sealed class SlowWatcherTests(ITestOutputHelper output) : StoreTestBase
 {
     private const int Writers = 16;
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(700);
@@ -27,6 +28,7 @@ public sealed class SlowWatcherTests : StoreTestBase
             }
         }
 
+        output.WriteLine($"best {Window.TotalMilliseconds} ms window: {bestWithout} writes without a watcher, {bestWith} with a stalled one");
         Assert.True(bestWith >= bestWithout * 0.8, $"with a stalled watcher {bestWith} writes per window, without {bestWithout}");
 
         // It really was left behind: the writers lapped the ring and the watcher is told where to resume.
