@@ -155,6 +155,44 @@ public sealed class WatchTests : StoreTestBase
     }
 
     [Fact]
+    public async Task Watch_CatchingUpFromDisk_WhenCompactionPassesIt_EndsCompactedWithoutAGap()
+    {
+        // 10 keys updated 150 times each: compaction really removes superseded rows.
+        await ReopenAsync(SmallWindow());
+        var writers = new List<Task>();
+        for (int k = 0; k < 10; k++)
+        {
+            string key = $"/registry/pods/default/p{k}";
+            writers.Add(Task.Run(async () =>
+            {
+                await Store.CreateAsync(key, Bytes("v"));
+                for (int i = 1; i < 150; i++)
+                {
+                    Assert.Equal(StoreStatus.Ok, (await Store.UpdateAsync(key, Bytes("v"), 0)).Status);
+                }
+            }));
+        }
+
+        await Task.WhenAll(writers).WaitAsync(Timeout);
+        using StoreWatcher watcher = Store.Watch("/registry/", 0);
+        Assert.True(watcher.TryRead(out WatchEvent? first));
+        Assert.Equal(1, first.Revision);
+
+        // The first disk page is in memory; compaction now drops what the next page would read.
+        await Store.CompactAsync(1200);
+        long last = first.Revision;
+        while (watcher.TryRead(out WatchEvent? e))
+        {
+            Assert.Equal(last + 1, e.Revision);
+            last = e.Revision;
+        }
+
+        Assert.Equal(StoreStatus.Compacted, watcher.Status);
+        Assert.Equal(last, watcher.Revision);
+        Assert.True(last < 1200);
+    }
+
+    [Fact]
     public async Task Watch_WaitingWhenTheStoreCloses_EndsClosed()
     {
         using StoreWatcher watcher = Store.Watch("/registry/", 0);
