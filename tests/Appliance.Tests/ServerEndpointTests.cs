@@ -25,6 +25,7 @@ public class ServerEndpointTests(RunningServer server) : IClassFixture<RunningSe
         using HttpClient client = server.Process.CreateClient();
         string body = await client.GetStringAsync("/readyz?verbose");
         Assert.Contains("[+]server ok", body, StringComparison.Ordinal);
+        Assert.Contains("[+]store ok", body, StringComparison.Ordinal);
         Assert.EndsWith("readyz check passed\n", body, StringComparison.Ordinal);
     }
 
@@ -84,6 +85,14 @@ public class ServerEndpointTests(RunningServer server) : IClassFixture<RunningSe
         Assert.Contains(IPAddress.IPv6Loopback, addresses);
         Assert.Contains(IPAddress.Parse(RunningServer.ExtraIPAddress), addresses);
         Assert.Equal(server.Process.CertificateAuthority.Subject, served.Issuer);
+    }
+
+    [Fact]
+    public void Store_IsOneSqliteFileInTheDataDir()
+    {
+        string database = Path.Combine(server.Process.DataDir, "state.db");
+        Assert.True(File.Exists(database));
+        Assert.Equal("SQLite format 3\0", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(database), 0, 16));
     }
 
     [Fact]

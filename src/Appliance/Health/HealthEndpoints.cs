@@ -19,7 +19,9 @@ public static class HealthEndpoints
     public const string ReadyTag = "ready";
 
     public static IHealthChecksBuilder AddApplianceHealth(this IServiceCollection services) =>
-        services.AddHealthChecks().AddCheck<ServerLifecycleCheck>("server", tags: [ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<ServerLifecycleCheck>("server", tags: [ReadyTag])
+            .AddCheck<StoreReadinessCheck>("store", tags: [ReadyTag]);
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using Appliance.Health;
+using Appliance.Store;
 using Appliance.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,12 +20,39 @@ public static class ApplianceServer
     public static async Task<int> RunAsync(ServerSettings settings, CancellationToken cancellationToken)
     {
         DataDirectory dataDir = DataDirectory.Open(settings.DataDir);
-        WebApplication app = Build(settings, dataDir);
+        // One logger factory for the whole process, so the parts opened before the web host (TLS,
+        // store) log exactly like everything after; disposing it flushes the console at exit.
+        using ILoggerFactory logging = LoggerFactory.Create(ConfigureLogging);
+
+        IReadOnlyList<string> names = ServerCertificates.DefaultSubjectAlternativeNames(settings.TlsSubjectAlternativeNames);
+        ServerCertificates certificates = ServerCertificates.LoadOrCreate(dataDir.TlsPath, names, TimeProvider.System, logging.CreateLogger("Appliance.Tls"));
+
+        // Disposed after the web host has stopped: in-flight requests finish their writes first.
+        await using KeyValueStore store = await KeyValueStore.OpenAsync(
+            new StoreOptions { DatabasePath = dataDir.StorePath },
+            logging.CreateLogger<KeyValueStore>(),
+            TimeProvider.System,
+            cancellationToken);
+
+        WebApplication app = Build(settings, dataDir, logging, certificates, store);
         await app.RunAsync(cancellationToken);
         return 0;
     }
 
-    internal static WebApplication Build(ServerSettings settings, DataDirectory dataDir)
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        logging.SetMinimumLevel(LogLevel.Information);
+        // The framework's own chatter at Information adds nothing an operator acts on.
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+    }
+
+    private static WebApplication Build(ServerSettings settings, DataDirectory dataDir, ILoggerFactory logging, ServerCertificates certificates, KeyValueStore store)
     {
         // The empty builder reads no appsettings.json or environment config: everything the server
         // does is on its command line, so two servers started alike behave alike.
@@ -34,28 +62,11 @@ public static class ApplianceServer
             ContentRootPath = dataDir.Path,
         });
 
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        // The framework's own chatter at Information adds nothing an operator acts on.
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-
-        using ILoggerFactory startupLogging = LoggerFactory.Create(logging => logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        }));
-        ILogger startupLogger = startupLogging.CreateLogger("Appliance.Tls");
-        IReadOnlyList<string> names = ServerCertificates.DefaultSubjectAlternativeNames(settings.TlsSubjectAlternativeNames);
-        ServerCertificates certificates = ServerCertificates.LoadOrCreate(dataDir.TlsPath, names, TimeProvider.System, startupLogger);
-
+        builder.Services.AddSingleton(logging);
         builder.Services.AddSingleton(certificates);
+        builder.Services.AddSingleton(store);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
+
         Task<SslServerAuthenticationOptions> tls = certificates.CreateServerTlsOptionsAsync();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {

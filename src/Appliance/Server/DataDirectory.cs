@@ -16,6 +16,9 @@ public sealed class DataDirectory
 
     public string TlsPath => System.IO.Path.Combine(Path, "tls");
 
+    /// <summary>The store's SQLite database (with its -wal and -shm files beside it).</summary>
+    public string StorePath => System.IO.Path.Combine(Path, "state.db");
+
     /// <summary>Creates the directory (owner-only) if needed and proves it is writable, or throws <see cref="CommandLineUsageException"/>.</summary>
     public static DataDirectory Open(string path)
     {
