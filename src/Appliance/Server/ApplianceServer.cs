@@ -27,14 +27,7 @@ public static class ApplianceServer
         IReadOnlyList<string> names = ServerCertificates.DefaultSubjectAlternativeNames(settings.TlsSubjectAlternativeNames);
         ServerCertificates certificates = ServerCertificates.LoadOrCreate(dataDir.TlsPath, names, TimeProvider.System, logging.CreateLogger("Appliance.Tls"));
 
-        // Disposed after the web host has stopped: in-flight requests finish their writes first.
-        await using KeyValueStore store = await KeyValueStore.OpenAsync(
-            new StoreOptions { DatabasePath = dataDir.StorePath },
-            logging.CreateLogger<KeyValueStore>(),
-            TimeProvider.System,
-            cancellationToken);
-
-        WebApplication app = Build(settings, dataDir, logging, certificates, store);
+        WebApplication app = Build(settings, dataDir, logging, certificates);
         await app.RunAsync(cancellationToken);
         return 0;
     }
@@ -52,7 +45,7 @@ public static class ApplianceServer
         logging.AddFilter("Microsoft", LogLevel.Warning);
     }
 
-    private static WebApplication Build(ServerSettings settings, DataDirectory dataDir, ILoggerFactory logging, ServerCertificates certificates, KeyValueStore store)
+    private static WebApplication Build(ServerSettings settings, DataDirectory dataDir, ILoggerFactory logging, ServerCertificates certificates)
     {
         // The empty builder reads no appsettings.json or environment config: everything the server
         // does is on its command line, so two servers started alike behave alike.
@@ -64,7 +57,10 @@ public static class ApplianceServer
 
         builder.Services.AddSingleton(logging);
         builder.Services.AddSingleton(certificates);
-        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(TimeProvider.System);
+        // Hosted services stop in reverse order of start, and the web server starts last: the store
+        // opens before the first request and closes after the last in-flight request has finished.
+        builder.Services.AddApplianceStore(store => store.DatabasePath = dataDir.StorePath);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
         Task<SslServerAuthenticationOptions> tls = certificates.CreateServerTlsOptionsAsync();
