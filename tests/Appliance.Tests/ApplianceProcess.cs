@@ -161,12 +161,15 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
         return new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>Sends SIGTERM and waits (bounded) for the process to exit; returns its exit code.</summary>
-    public async Task<int> TerminateAsync()
+    public const int SigInt = 2;
+    public const int SigTerm = 15;
+
+    /// <summary>Sends SIGTERM (or <paramref name="signal"/>) and waits (bounded) for the process to exit; returns its exit code.</summary>
+    public async Task<int> TerminateAsync(int signal = SigTerm)
     {
         if (!_process.HasExited)
         {
-            _ = kill(_process.Id, SigTerm);
+            _ = kill(_process.Id, signal);
         }
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -185,8 +188,6 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
 
         _process.Dispose();
     }
-
-    private const int SigTerm = 15;
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);

@@ -72,17 +72,20 @@ public class ServerLifecycleTests
         Assert.True(File.Exists(Path.Combine(dataDir.Path, "tls", "ca.crt")));
     }
 
-    [Fact]
-    public async Task Sigterm_StopsGracefullyWithExitCodeZero()
+    [Theory]
+    [InlineData(ApplianceProcess.SigTerm)]
+    [InlineData(ApplianceProcess.SigInt)]
+    public async Task SigtermOrCtrlC_StopsGracefullyWithExitCodeZero(int signal)
     {
         using var dataDir = new TemporaryDirectory();
         await using ApplianceProcess server = await ApplianceProcess.StartServerAsync(dataDir.Path);
 
-        int exitCode = await server.TerminateAsync();
+        int exitCode = await server.TerminateAsync(signal);
 
         Assert.Equal(0, exitCode);
         Assert.Contains("Shutting down", server.Output, StringComparison.Ordinal);
         Assert.Contains("Stopped", server.Output, StringComparison.Ordinal);
+        Assert.Contains("Store closed", server.Output, StringComparison.Ordinal);
     }
 
     [Fact]
