@@ -4,16 +4,28 @@ namespace Appliance.Store;
 
 public sealed partial class KeyValueStore
 {
+    // A batch stops taking writes once their values pass this size: it bounds one transaction's WAL
+    // growth and the fsync any single writer waits behind (a few 1.5 MiB objects, or thousands of small).
+    private const long MaxBatchBytes = 16 * 1024 * 1024;
+
     // Owned by the writer loop: the revision of the last committed write.
     private long _lastRevision;
+    private long _committedBatches;
 
-    /// <summary>Creates <paramref name="key"/>; <see cref="StoreStatus.AlreadyExists"/> if it exists. Returns once durable.</summary>
+    /// <summary>Transactions committed so far; with group commit this grows slower than the writes.</summary>
+    internal long CommittedBatches => Volatile.Read(ref _committedBatches);
+
+    /// <summary>
+    /// Creates <paramref name="key"/>; <see cref="StoreStatus.AlreadyExists"/> if it exists. Returns once
+    /// durable. The store keeps <paramref name="value"/> (watchers get the same array): do not change it afterwards.
+    /// </summary>
     public ValueTask<WriteResult> CreateAsync(string key, byte[] value)
         => SubmitKeyWrite(CommandKind.Create, key, value, 0);
 
     /// <summary>
     /// Replaces the value if the key's mod-revision is <paramref name="expectedRevision"/> (0: any);
     /// otherwise <see cref="StoreStatus.Conflict"/> with the current mod-revision. Returns once durable.
+    /// The store keeps <paramref name="value"/>: do not change it afterwards.
     /// </summary>
     public ValueTask<WriteResult> UpdateAsync(string key, byte[] value, long expectedRevision)
         => SubmitKeyWrite(CommandKind.Update, key, value, expectedRevision);
@@ -74,9 +86,11 @@ public sealed partial class KeyValueStore
             {
                 // Everything that queued up while the previous batch was fsyncing goes into this one:
                 // that is the group commit, and it needs no timer.
-                while (batch.Count < _options.MaxBatchSize && reader.TryRead(out PendingWrite? pending))
+                long bytes = 0;
+                while (batch.Count < _options.MaxBatchSize && bytes < MaxBatchBytes && reader.TryRead(out PendingWrite? pending))
                 {
                     batch.Add(pending);
+                    bytes += pending.Command.Value.Length;
                 }
 
                 bool compacted = CommitBatch(batch, results, events);
@@ -116,6 +130,7 @@ public sealed partial class KeyValueStore
     /// </summary>
     private bool CommitBatch(List<PendingWrite> batch, WriteResult[] results, List<WatchEvent> events)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         long revision = _lastRevision;
         long compactRevisionBefore = CompactRevision;
         bool compacted = false;
@@ -161,6 +176,8 @@ public sealed partial class KeyValueStore
         }
 
         _lastRevision = revision;
+        Volatile.Write(ref _committedBatches, _committedBatches + 1);
+        _metrics.BatchCommitted(batch.Count, started);
         if (events.Count > 0)
         {
             _hub.Publish(events, revision);

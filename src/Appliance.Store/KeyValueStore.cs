@@ -27,6 +27,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
     private readonly ConcurrentQueue<PendingWrite> _pendingPool = new();
     private readonly ConcurrentQueue<ReadSession> _readSessions = new();
     private readonly Task _writerLoop;
+    private readonly StoreMetrics _metrics;
     private long _compactRevision;
     private volatile bool _ready;
 
@@ -42,6 +43,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
         _lastRevision = revision;
         _compactRevision = compactRevision;
         _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+        _metrics = new StoreMetrics(this, options.DatabasePath);
         _writerLoop = Task.Run(RunWriterAsync);
         _compactionTimer = StartCompactionTimer();
         _ready = true;
@@ -86,6 +88,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
         _hub.Close();
         _applier.Dispose();
         _writer.Dispose();
+        _metrics.Dispose();
         while (_readSessions.TryDequeue(out ReadSession? session))
         {
             session.Dispose();

@@ -191,6 +191,24 @@ public sealed class WriteTests : StoreTestBase
     }
 
     [Fact]
+    public async Task ConcurrentWrites_ShareTransactions_GroupCommit()
+    {
+        long batchesBefore = Store.CommittedBatches;
+        var writes = new Task<WriteResult>[256];
+        for (int i = 0; i < writes.Length; i++)
+        {
+            writes[i] = Store.CreateAsync($"/registry/pods/default/p{i}", Bytes("v")).AsTask();
+        }
+
+        await Task.WhenAll(writes).WaitAsync(Timeout);
+
+        // Submitting 256 writes takes far less than one fsync, so they ride in a handful of commits.
+        long batches = Store.CommittedBatches - batchesBefore;
+        Assert.InRange(batches, 1, 64);
+        Assert.Equal(256, Store.CurrentRevision);
+    }
+
+    [Fact]
     public async Task ConcurrentCompareAndSwap_OnOneKey_ExactlyOneWinsPerRevision()
     {
         long revision = await CreateAsync("/registry/counters/c", "0");
