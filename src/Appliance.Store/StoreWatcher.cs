@@ -139,8 +139,15 @@ public sealed class StoreWatcher : IDisposable
         }
     }
 
-    /// <summary>Ends the watch. A <see cref="WaitToReadAsync"/> already waiting returns at the next write or when its token is cancelled.</summary>
-    public void Dispose() => _disposed = true;
+    /// <summary>Ends the watch; a <see cref="WaitToReadAsync"/> in progress returns false.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _hub.Wake();
+        }
+    }
 
     private void LoadPage()
     {

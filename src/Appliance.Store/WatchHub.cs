@@ -52,6 +52,12 @@ internal sealed class WatchHub
         return e is not null && e.Revision == revision ? e : null;
     }
 
+    /// <summary>
+    /// Wakes every waiting watcher to re-check its state: used when one is disposed. Disposals are rare
+    /// next to writes, and one shared signal keeps waiting free of per-watcher allocations.
+    /// </summary>
+    public void Wake() => Signal();
+
     public void Close()
     {
         _closed = true;

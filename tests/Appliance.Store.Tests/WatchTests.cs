@@ -205,6 +205,18 @@ public sealed class WatchTests : StoreTestBase
     }
 
     [Fact]
+    public async Task Watch_DisposedWhileWaiting_EndsClosed()
+    {
+        StoreWatcher watcher = Store.Watch("/registry/", 0);
+        ValueTask<bool> waiting = watcher.WaitToReadAsync();
+
+        watcher.Dispose();
+
+        Assert.False(await waiting.AsTask().WaitAsync(Timeout));
+        Assert.Equal(StoreStatus.Closed, watcher.Status);
+    }
+
+    [Fact]
     public void Watch_InvalidPrefix_IsInvalidKey()
     {
         using StoreWatcher watcher = Store.Watch("/registry//", 0);

@@ -151,6 +151,17 @@ public sealed class WriteTests : StoreTestBase
     }
 
     [Fact]
+    public async Task Update_ValueOverLimit_IsRefusedAndKeyKeepsItsValue()
+    {
+        long created = await CreateAsync("/registry/secrets/a", "small");
+
+        WriteResult result = await Store.UpdateAsync("/registry/secrets/a", new byte[StoreOptions.DefaultMaxValueBytes + 1], created);
+
+        Assert.Equal(StoreStatus.ValueTooLarge, result.Status);
+        Assert.Equal("small", Text(Store.Get("/registry/secrets/a").Item!.Value));
+    }
+
+    [Fact]
     public async Task EmptyValue_RoundTrips()
     {
         await Store.CreateAsync("/registry/configmaps/a", []);
