@@ -6,7 +6,7 @@ public sealed class BackgroundCompactionTests : StoreTestBase
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UnixEpoch);
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task BackgroundCompaction_KeepsTheLargerOfTheAgeAndRevisionWindows()
     {
         // 100 revisions at minute 0: the revision window alone would compact to 90, but none is 5 minutes old.
@@ -35,7 +35,7 @@ public sealed class BackgroundCompactionTests : StoreTestBase
         Assert.Equal(StoreStatus.Ok, Store.Get("/registry/pods/default/p0", 91).Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task BackgroundCompaction_KeepsFiveMinutesOfHistory_WhenThatIsMoreThanTheRevisionWindow()
     {
         await WriteAsync("early", 100);

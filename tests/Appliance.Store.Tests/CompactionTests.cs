@@ -5,7 +5,7 @@ namespace Appliance.Store.Tests;
 
 public sealed class CompactionTests : StoreTestBase
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Compact_DropsOldHistory_ReadsBelowAreCompacted_LatestValuesStay()
     {
         long a = await CreateAsync("/registry/pods/default/a", "a1");
@@ -24,7 +24,7 @@ public sealed class CompactionTests : StoreTestBase
         Assert.Equal(1, CountRows());
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Compact_AtOrBelowCompactedRevision_IsCompacted_AndBeyondCurrent_IsFutureRevision()
     {
         await CreateAsync("/registry/pods/default/a", "a1");
@@ -35,7 +35,7 @@ public sealed class CompactionTests : StoreTestBase
         Assert.Equal(StoreStatus.FutureRevision, (await Store.CompactAsync(3)).Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_FromBelowCompactedRevision_IsCompacted_AndFromItWorks()
     {
         long a = await CreateAsync("/registry/pods/default/a", "a1");
@@ -52,7 +52,7 @@ public sealed class CompactionTests : StoreTestBase
         Assert.Equal(next, e.Revision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Range_ContinuingAPagedListAfterItsRevisionWasCompacted_IsCompacted()
     {
         for (int i = 0; i < 5; i++)
@@ -67,7 +67,7 @@ public sealed class CompactionTests : StoreTestBase
         Assert.Equal(StoreStatus.Compacted, Store.Range("/registry/pods/default/", limit: 2, continueToken: first.Continue).Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Compaction_ReturnsFreedPagesToTheFileSystem()
     {
         byte[] big = new byte[64 * 1024];

@@ -16,7 +16,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 
     private readonly TestDirectory _directory = new();
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.CrashTest)]
     public async Task EveryAcknowledgedWrite_SurvivesSigkill_RevisionsStayContiguous_FilePassesIntegrityCheck()
     {
         var random = new Random(1234);

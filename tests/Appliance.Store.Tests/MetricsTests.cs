@@ -4,7 +4,7 @@ namespace Appliance.Store.Tests;
 
 public sealed class MetricsTests : StoreTestBase
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Writes_AreCountedOnTheApplianceStoreMeterOfTheirStore()
     {
         long writes = 0;

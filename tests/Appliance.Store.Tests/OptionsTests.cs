@@ -15,7 +15,7 @@ public sealed class OptionsTests
         Assert.True(new StoreOptionsValidator().Validate(null, options).Succeeded);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task OpenAsync_WithInvalidOptions_FailsNamingEachProblem()
     {
         var options = new StoreOptions { MaxValueBytes = 0, CompactionInterval = TimeSpan.Zero };

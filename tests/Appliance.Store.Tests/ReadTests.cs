@@ -2,7 +2,7 @@ namespace Appliance.Store.Tests;
 
 public sealed class ReadTests : StoreTestBase
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Get_AtPastRevision_ReturnsTheValueThen()
     {
         long v1 = await CreateAsync("/registry/pods/default/a", "v1");
@@ -13,7 +13,7 @@ public sealed class ReadTests : StoreTestBase
         Assert.Equal(StoreStatus.NotFound, Store.Get("/registry/pods/default/b", v2.Revision).Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Get_BeyondCurrentRevision_IsFutureRevision()
     {
         await CreateAsync("/registry/pods/default/a", "v1");
@@ -21,7 +21,7 @@ public sealed class ReadTests : StoreTestBase
         Assert.Equal(StoreStatus.FutureRevision, Store.Get("/registry/pods/default/a", 2).Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Range_ReturnsOnlyLiveKeysUnderThePrefix_InKeyOrder()
     {
         await CreateAsync("/registry/pods/ns1/b", "1");
@@ -40,7 +40,7 @@ public sealed class ReadTests : StoreTestBase
         Assert.Equal(5, Store.Range("/registry/").Items.Count + 1);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Range_Paging_StaysAtTheFirstPagesRevision_WhileWritesHappen()
     {
         for (int i = 0; i < 50; i++)
@@ -77,7 +77,7 @@ public sealed class ReadTests : StoreTestBase
         }
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Range_WithLimitEqualToCount_HasNoContinue()
     {
         await CreateAsync("/registry/pods/default/a", "1");

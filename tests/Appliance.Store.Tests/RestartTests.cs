@@ -2,7 +2,7 @@ namespace Appliance.Store.Tests;
 
 public sealed class RestartTests : StoreTestBase
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Reopen_KeepsValuesHistoryRevisionsAndCompaction()
     {
         long a = await CreateAsync("/registry/pods/default/a", "a1");
@@ -27,7 +27,7 @@ public sealed class RestartTests : StoreTestBase
         Assert.Equal(current + 1, await CreateAsync("/registry/pods/default/d", "d1"));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Reopen_AfterCompactingAwayATrailingDelete_KeepsTheCurrentRevision()
     {
         long a = await CreateAsync("/registry/pods/default/a", "a1");

@@ -9,7 +9,7 @@ public sealed class SlowWatcherTests(ITestOutputHelper output) : StoreTestBase
     private const int Writers = 16;
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(700);
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task WatcherThatNeverReads_DoesNotSlowWriters_AndIsEndedAsLagged()
     {
         // Alternate the two conditions and compare the best window of each: on a shared 2-core box fsync

@@ -8,7 +8,7 @@ public sealed class StoreHostTests : IDisposable
 {
     private readonly TestDirectory _directory = new();
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task AddApplianceStore_OpensTheStoreWithTheHost_AndClosesItOnStop()
     {
         using IHost host = Build(o => o.DatabasePath = _directory.DatabasePath);
@@ -25,7 +25,7 @@ public sealed class StoreHostTests : IDisposable
         Assert.False(store.IsReady);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task AddApplianceStore_WithInvalidOptions_FailsAtStartUp()
     {
         using IHost host = Build(o => o.DatabasePath = "");

@@ -2,7 +2,7 @@ namespace Appliance.Store.Tests;
 
 public sealed class WatchTests : StoreTestBase
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watchers_UnderConcurrentWriters_GetEveryRevisionExactlyOnceInOrder()
     {
         const int Writers = 16;
@@ -47,7 +47,7 @@ public sealed class WatchTests : StoreTestBase
         }
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_FromRevision_DeliversOnlyLaterEvents()
     {
         await CreateAsync("/registry/pods/default/a", "1");
@@ -61,7 +61,7 @@ public sealed class WatchTests : StoreTestBase
         Assert.Equal("/registry/pods/default/c", only.Key);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_OnPrefix_SkipsOtherKeysButAdvancesItsRevision()
     {
         using StoreWatcher watcher = Store.Watch("/registry/pods/ns1/", 0);
@@ -75,7 +75,7 @@ public sealed class WatchTests : StoreTestBase
         Assert.Equal(3, watcher.Revision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_DeleteEvent_CarriesTheLastValueAndRevisions()
     {
         long created = await CreateAsync("/registry/pods/default/a", "v1");
@@ -103,7 +103,7 @@ public sealed class WatchTests : StoreTestBase
         Assert.Equal(created, all[1].PrevRevision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_FromOlderThanTheRing_CatchesUpFromDisk_ThenFollowsLiveWrites()
     {
         await ReopenAsync(SmallWindow());
@@ -127,7 +127,7 @@ public sealed class WatchTests : StoreTestBase
         }
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_LappedByTheWriter_EndsLagged_AndResumingFromItsRevisionLosesNothing()
     {
         await ReopenAsync(SmallWindow());
@@ -154,7 +154,7 @@ public sealed class WatchTests : StoreTestBase
         Assert.Equal(6, rest[0].Revision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_CatchingUpFromDisk_WhenCompactionPassesIt_EndsCompactedWithoutAGap()
     {
         // 10 keys updated 150 times each: compaction really removes superseded rows.
@@ -192,7 +192,7 @@ public sealed class WatchTests : StoreTestBase
         Assert.True(last < 1200);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_WaitingWhenTheStoreCloses_EndsClosed()
     {
         using StoreWatcher watcher = Store.Watch("/registry/", 0);
@@ -204,7 +204,7 @@ public sealed class WatchTests : StoreTestBase
         Assert.Equal(StoreStatus.Closed, watcher.Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Watch_DisposedWhileWaiting_EndsClosed()
     {
         StoreWatcher watcher = Store.Watch("/registry/", 0);

@@ -2,7 +2,7 @@ namespace Appliance.Store.Tests;
 
 public sealed class WriteTests : StoreTestBase
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Create_NewKeys_GetConsecutiveRevisionsFromOne()
     {
         Assert.Equal(0, Store.CurrentRevision);
@@ -17,7 +17,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(1, got.Item.ModRevision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Create_ExistingKey_IsAlreadyExistsAndChangesNothing()
     {
         await CreateAsync("/registry/pods/default/a", "first");
@@ -29,7 +29,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal("first", Text(Store.Get("/registry/pods/default/a").Item!.Value));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Update_WithCurrentModRevision_ReplacesValueAndKeepsCreateRevision()
     {
         long created = await CreateAsync("/registry/pods/default/a", "v1");
@@ -43,7 +43,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(updated.Revision, item.ModRevision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Update_WithStaleModRevision_IsConflictCarryingCurrentRevision()
     {
         long created = await CreateAsync("/registry/pods/default/a", "v1");
@@ -56,7 +56,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal("v2", Text(Store.Get("/registry/pods/default/a").Item!.Value));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Update_MissingKey_IsNotFound()
     {
         WriteResult result = await Store.UpdateAsync("/registry/pods/default/nope", Bytes("x"), 0);
@@ -65,7 +65,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(0, Store.CurrentRevision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Delete_WithStaleModRevision_IsConflictAndKeyStays()
     {
         long created = await CreateAsync("/registry/pods/default/a", "v1");
@@ -77,7 +77,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(StoreStatus.Ok, Store.Get("/registry/pods/default/a").Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Delete_WithCurrentModRevision_RemovesKeyButHistoryStaysReadable()
     {
         long created = await CreateAsync("/registry/pods/default/a", "v1");
@@ -90,7 +90,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(StoreStatus.NotFound, (await Store.DeleteAsync("/registry/pods/default/a", 0)).Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Create_AfterDelete_StartsANewLifeWithNewCreateRevision()
     {
         long first = await CreateAsync("/registry/pods/default/a", "v1");
@@ -103,7 +103,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(3, second);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task FailedWrites_UseNoRevision()
     {
         long created = await CreateAsync("/registry/pods/default/a", "v1");
@@ -114,7 +114,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(2, await CreateAsync("/registry/pods/default/b", "v1"));
     }
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Test)]
     [InlineData("")]
     [InlineData("/registry/")]
     [InlineData("registry/pods/a")]
@@ -131,7 +131,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(0, Store.CurrentRevision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Create_KeyLongerThanLimit_IsRefused()
     {
         string key = "/registry/pods/" + new string('a', StoreOptions.DefaultMaxKeyLength);
@@ -139,7 +139,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(StoreStatus.InvalidKey, (await Store.CreateAsync(key, Bytes("x"))).Status);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Create_ValueOverLimit_IsRefusedAndValueAtLimitIsAccepted()
     {
         WriteResult tooLarge = await Store.CreateAsync("/registry/secrets/a", new byte[StoreOptions.DefaultMaxValueBytes + 1]);
@@ -150,7 +150,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(StoreOptions.DefaultMaxValueBytes, Store.Get("/registry/secrets/b").Item!.Value.Length);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Update_ValueOverLimit_IsRefusedAndKeyKeepsItsValue()
     {
         long created = await CreateAsync("/registry/secrets/a", "small");
@@ -161,7 +161,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal("small", Text(Store.Get("/registry/secrets/a").Item!.Value));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task EmptyValue_RoundTrips()
     {
         await Store.CreateAsync("/registry/configmaps/a", []);
@@ -169,7 +169,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Empty(Store.Get("/registry/configmaps/a").Item!.Value);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task ConcurrentWriters_EachGetTheirOwnRevision_AndRevisionsAreGapFree()
     {
         const int Writers = 32;
@@ -201,7 +201,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(revisions.Length, Store.CurrentRevision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task ConcurrentWrites_ShareTransactions_GroupCommit()
     {
         long batchesBefore = Store.CommittedBatches;
@@ -219,7 +219,7 @@ public sealed class WriteTests : StoreTestBase
         Assert.Equal(256, Store.CurrentRevision);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task ConcurrentCompareAndSwap_OnOneKey_ExactlyOneWinsPerRevision()
     {
         long revision = await CreateAsync("/registry/counters/c", "0");
