@@ -70,8 +70,12 @@ public sealed partial class KeyValueStore
         }
         catch (Exception error)
         {
-            // A timer callback has nobody to throw to; the next tick tries again.
-            Log.CompactionFailed(_logger, target, error);
+            // A timer callback has nobody to throw to; the next tick tries again. A step still queued
+            // when the store closes fails with ObjectDisposedException: that is shutdown, not a fault.
+            if (_ready)
+            {
+                Log.CompactionFailed(_logger, target, error);
+            }
         }
     }
 }

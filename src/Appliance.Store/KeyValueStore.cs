@@ -30,6 +30,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
     private readonly StoreMetrics _metrics;
     private long _compactRevision;
     private volatile bool _ready;
+    private int _disposed;
 
     private KeyValueStore(StoreOptions options, ILogger logger, TimeProvider timeProvider, SqliteConnection writer, string readConnectionString, long revision, long compactRevision)
     {
@@ -76,7 +77,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_ready && _writes.Reader.Completion.IsCompleted)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
@@ -153,14 +154,15 @@ public sealed partial class KeyValueStore : IAsyncDisposable
 
     private ReadSession RentReadSession()
     {
-        ObjectDisposedException.ThrowIf(!_ready && _writes.Reader.Completion.IsCompleted, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return _readSessions.TryDequeue(out ReadSession? session) ? session : new ReadSession(_readConnectionString);
     }
 
     private void ReturnReadSession(ReadSession session)
     {
-        // Approximate count is fine: the cap only bounds idle connections after a burst.
-        if (_readSessions.Count < MaxIdleReadSessions)
+        // Approximate count is fine: the cap only bounds idle connections after a burst. A read that
+        // finishes while the store closes must not park its connection in the emptied pool.
+        if (_readSessions.Count < MaxIdleReadSessions && Volatile.Read(ref _disposed) == 0)
         {
             _readSessions.Enqueue(session);
         }
