@@ -1,9 +1,10 @@
 using System.Globalization;
 using Appliance.Store;
 
-// Writes keys from several concurrent writers until killed and prints "<key> <revision>" for each write
-// only after the store acknowledged it as durable. The parent kills it with SIGKILL mid-stream and then
-// checks that every printed write survived.
+// Writes from several concurrent writers until killed: each key is created, updated (compare-and-swap)
+// and deleted (compare-and-swap). After the store acknowledges a write as durable it prints
+// "<C|U|D> <key> <revision> ok" (the "ok" shows the line was not cut short by the kill). The parent kills it with SIGKILL mid-stream and then checks, through
+// the store's history, that every printed write is there at exactly its revision.
 if (args.Length != 2)
 {
     Console.Error.WriteLine("usage: Appliance.Store.CrashChild <database path> <round>");
@@ -29,17 +30,29 @@ for (int w = 0; w < Writers; w++)
         for (int n = 0; ; n++)
         {
             string key = string.Create(CultureInfo.InvariantCulture, $"/registry/crash/r{round}-w{writer}-{n}");
-            WriteResult result = await store.CreateAsync(key, value);
-            if (!result.IsOk)
-            {
-                Console.Error.WriteLine($"unexpected {result.Status} for {key}");
-                Environment.Exit(3);
-            }
-
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key} {result.Revision}"));
+            WriteResult created = Check(await store.CreateAsync(key, value), key);
+            Acknowledge('C', key, created.Revision);
+            WriteResult updated = Check(await store.UpdateAsync(key, value, created.Revision), key);
+            Acknowledge('U', key, updated.Revision);
+            WriteResult deleted = Check(await store.DeleteAsync(key, updated.Revision), key);
+            Acknowledge('D', key, deleted.Revision);
         }
     });
 }
 
 await Task.WhenAll(tasks);
 return 0;
+
+static WriteResult Check(WriteResult result, string key)
+{
+    if (!result.IsOk)
+    {
+        Console.Error.WriteLine($"unexpected {result.Status} for {key}");
+        Environment.Exit(3);
+    }
+
+    return result;
+}
+
+static void Acknowledge(char operation, string key, long revision)
+    => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{operation} {key} {revision} ok"));

@@ -24,7 +24,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         int acknowledged = 0;
         for (int round = 0; round < Rounds; round++)
         {
-            List<(string Key, long Revision)> acks = await RunAndKillAsync(round, TimeSpan.FromMilliseconds(random.Next(0, 250)));
+            List<(char Operation, string Key, long Revision)> acks = await RunAndKillAsync(round, TimeSpan.FromMilliseconds(random.Next(0, 250)));
             Assert.NotEmpty(acks);
             acknowledged += acks.Count;
 
@@ -34,11 +34,20 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                 CompactionInterval = Timeout.InfiniteTimeSpan,
             }))
             {
-                foreach ((string key, long revision) in acks)
+                // Nothing is compacted, so the history shows each acknowledged write at its revision.
+                foreach ((char operation, string key, long revision) in acks)
                 {
-                    GetResult got = store.Get(key);
-                    Assert.True(got.Status == StoreStatus.Ok, $"round {round}: acknowledged {key} at {revision} is {got.Status}");
-                    Assert.Equal(revision, got.Item!.ModRevision);
+                    GetResult at = store.Get(key, revision);
+                    if (operation == 'D')
+                    {
+                        Assert.True(at.Status == StoreStatus.NotFound, $"round {round}: acknowledged delete of {key} at {revision} reads {at.Status}");
+                        Assert.Equal(StoreStatus.Ok, store.Get(key, revision - 1).Status);
+                    }
+                    else
+                    {
+                        Assert.True(at.Status == StoreStatus.Ok, $"round {round}: acknowledged {operation} of {key} at {revision} reads {at.Status}");
+                        Assert.Equal(revision, at.Item!.ModRevision);
+                    }
                 }
 
                 (long count, long min, long max) = Query<(long, long, long)>(
@@ -58,7 +67,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private async Task<List<(string Key, long Revision)>> RunAndKillAsync(int round, TimeSpan killAfterFirstAck)
+    private async Task<List<(char Operation, string Key, long Revision)>> RunAndKillAsync(int round, TimeSpan killAfterFirstAck)
     {
         string child = Path.Combine(AppContext.BaseDirectory, "Appliance.Store.CrashChild.dll");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -73,7 +82,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 
         using var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(RoundTimeout);
-        var acks = new List<(string, long)>();
+        var acks = new List<(char, string, long)>();
         try
         {
             Task<string> errors = process.StandardError.ReadToEndAsync(timeout.Token);
@@ -102,13 +111,15 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         return acks;
     }
 
-    private static void Add(List<(string, long)> acks, string line)
+    private static void Add(List<(char, string, long)> acks, string line)
     {
-        // The kill can cut the last line short; a line without its revision was not acknowledged yet.
-        int space = line.IndexOf(' ', StringComparison.Ordinal);
-        if (space > 0 && long.TryParse(line.AsSpan(space + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long revision))
+        // "<C|U|D> <key> <revision> ok". The kill can cut the last line short (a cut number would still
+        // parse): only a line that reached its "ok" counts as acknowledged.
+        string[] parts = line.Split(' ');
+        if (parts.Length == 4 && parts[3] == "ok" && parts[0].Length == 1
+            && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long revision))
         {
-            acks.Add((line[..space], revision));
+            acks.Add((parts[0][0], parts[1], revision));
         }
     }
 
