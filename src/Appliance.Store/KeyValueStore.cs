@@ -103,6 +103,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
         NativeSqlite.EnsureInitialized();
         string path = Path.GetFullPath(options.DatabasePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        CreateOwnerOnly(path);
         string writeConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -135,6 +136,36 @@ public sealed partial class KeyValueStore : IAsyncDisposable
         {
             writer.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates a missing database file as 0600 before SQLite does (it would use the umask, often 0644).
+    /// SQLite gives the -wal and -shm files the database's mode, so the whole store stays owner-only.
+    /// An empty file is a valid empty database.
+    /// </summary>
+    private static void CreateOwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows() || File.Exists(path))
+        {
+            return;
+        }
+
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        try
+        {
+            using (new FileStream(path, options))
+            {
+            }
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Created by someone else in between: theirs to own.
         }
     }
 

@@ -3,6 +3,15 @@ namespace Appliance.Store.Tests;
 public sealed class RestartTests : StoreTestBase
 {
     [Fact(Timeout = TestTimeouts.Test)]
+    public async Task NewDatabaseFiles_AreReadableByTheOwnerOnly()
+    {
+        await CreateAsync("/registry/secrets/default/a", "secret");
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Directory.DatabasePath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Directory.DatabasePath + "-wal"));
+    }
+
+    [Fact(Timeout = TestTimeouts.Test)]
     public async Task Reopen_KeepsValuesHistoryRevisionsAndCompaction()
     {
         long a = await CreateAsync("/registry/pods/default/a", "a1");
