@@ -1,0 +1,31 @@
+namespace Appliance.Proxy;
+
+/// <summary>
+/// What a header field means to the proxy, decided once per field by <see cref="HeaderNames.Classify"/>
+/// so the parser, the rewriter and the fail-closed check all use one definition.
+/// </summary>
+internal enum HeaderKind : byte
+{
+    Other,
+    Host,
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    Upgrade,
+
+    /// <summary>Keep-Alive, Proxy-Connection, Proxy-Authenticate, TE, Trailer (RFC 9110 section 7.6.1, plus the de-facto ones).</summary>
+    HopByHop,
+
+    /// <summary>Proxy-Authorization: hop-by-hop and credential-bearing.</summary>
+    ProxyAuthorization,
+    Authorization,
+
+    /// <summary>Any name starting with <c>Impersonate-</c>, any case: User, Group, Uid, Extra-*.</summary>
+    Impersonation,
+
+    /// <summary>Any name starting with <c>X-Remote-</c>: the request-header authenticator's identity headers.</summary>
+    RemoteIdentity,
+
+    /// <summary>Sec-WebSocket-Protocol: kube-apiserver accepts a bearer token as a subprotocol entry.</summary>
+    SecWebSocketProtocol,
+}

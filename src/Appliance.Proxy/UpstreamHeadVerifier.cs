@@ -1,0 +1,90 @@
+using System.Text;
+
+namespace Appliance.Proxy;
+
+/// <summary>
+/// The last line of defence (DESIGN.md "Proxy": "check the outgoing header block once more and fail
+/// closed"): re-reads the head exactly as the upstream will and accepts it only if every identity-bearing
+/// header is in the proxy's own trailing block. Independent of the removal rules, so a bug there cannot
+/// send a client's identity downstream (Rancher CVE-2021-31999 was such a bug).
+/// </summary>
+internal static class UpstreamHeadVerifier
+{
+    /// <param name="head">The complete upstream head, request line to the final CRLF CRLF.</param>
+    /// <param name="trustedStart">Where the proxy's identity block (Impersonate-*, then Authorization) starts.</param>
+    public static RewriteError Verify(ReadOnlySpan<byte> head, int trustedStart)
+    {
+        int userLines = 0;
+        int authorizationLines = 0;
+        int lineStart = head.IndexOf("\r\n"u8) + 2;
+        while (lineStart < head.Length)
+        {
+            int lineLength = head[lineStart..].IndexOf("\r\n"u8);
+            if (lineLength <= 0)
+            {
+                break; // The final empty line (or a malformed tail, which the name checks below never reach).
+            }
+
+            ReadOnlySpan<byte> line = head.Slice(lineStart, lineLength);
+            int colon = line.IndexOf((byte)':');
+            ReadOnlySpan<byte> name = colon < 0 ? line : line[..colon];
+            HeaderKind kind = HeaderNames.Classify(HttpCharacters.TrimWhitespace(name));
+            bool trusted = lineStart >= trustedStart;
+            switch (kind)
+            {
+                case HeaderKind.Impersonation:
+                case HeaderKind.Authorization:
+                    if (!trusted)
+                    {
+                        return RewriteError.ForeignIdentityHeader;
+                    }
+
+                    if (kind == HeaderKind.Authorization)
+                    {
+                        authorizationLines++;
+                    }
+                    else if (Ascii.EqualsIgnoreCase(name, "Impersonate-User"u8))
+                    {
+                        userLines++;
+                    }
+
+                    break;
+                case HeaderKind.ProxyAuthorization:
+                case HeaderKind.RemoteIdentity:
+                    return RewriteError.ForeignIdentityHeader;
+                case HeaderKind.SecWebSocketProtocol:
+                    if (colon >= 0 && ContainsBearerSubprotocol(line[(colon + 1)..]))
+                    {
+                        return RewriteError.ForeignIdentityHeader;
+                    }
+
+                    break;
+                default:
+                    if (trusted)
+                    {
+                        return RewriteError.IdentityBlockMismatch; // Nothing else belongs in our block.
+                    }
+
+                    break;
+            }
+
+            lineStart += lineLength + 2;
+        }
+
+        return userLines == 1 && authorizationLines == 1 ? RewriteError.None : RewriteError.IdentityBlockMismatch;
+    }
+
+    public static bool ContainsBearerSubprotocol(ReadOnlySpan<byte> list)
+    {
+        int position = 0;
+        while (HttpCharacters.TryReadListElement(list, ref position, out ReadOnlySpan<byte> protocol))
+        {
+            if (HeaderNames.StartsWithIgnoreCase(protocol, HeaderNames.BearerSubprotocolPrefix))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
