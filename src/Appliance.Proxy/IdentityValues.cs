@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Unicode;
 
 namespace Appliance.Proxy;
 
@@ -25,15 +24,26 @@ internal static class IdentityValues
             return false;
         }
 
-        foreach (char c in value)
+        for (int i = 0; i < value.Length; i++)
         {
+            char c = value[i];
             if (char.IsControl(c) || c == '\u2028' || c == '\u2029')
+            {
+                return false;
+            }
+
+            // A lone surrogate would become U+FFFD in UTF-8: a different name than the one authorized.
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
             {
                 return false;
             }
         }
 
-        return Utf8.FromUtf16(value, Span<byte>.Empty, out _, out _, replaceInvalidSequences: false) != OperationStatus.InvalidData;
+        return true;
     }
 
     public static void AppendLine(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> name, string value)
