@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Appliance.Store;
 
@@ -7,35 +8,39 @@ namespace Appliance.Store;
 /// It owns no transaction and no clock, so group commit drives it today and a Raft log can tomorrow.
 /// A command that fails its precondition writes nothing and uses no revision.
 /// </summary>
+/// <remarks>
+/// The two statements every write runs go through SQLitePCL directly on the writer connection's
+/// handle: Microsoft.Data.Sqlite would allocate a reader, a binder per parameter and a box per number
+/// on each execution. Compaction is rare and stays on Microsoft.Data.Sqlite.
+/// </remarks>
 internal sealed class CommandApplier : IDisposable
 {
-    private readonly SqliteCommand _selectLatest;
-    private readonly SqliteParameter _latestKey;
-    private readonly SqliteCommand _insert;
-    private readonly SqliteParameter _insertId;
-    private readonly SqliteParameter _insertKey;
-    private readonly SqliteParameter _insertCreate;
-    private readonly SqliteParameter _insertPrev;
-    private readonly SqliteParameter _insertDeleted;
-    private readonly SqliteParameter _insertValue;
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _selectLatest;
+    private readonly int _latestKey;
+    private readonly sqlite3_stmt _insert;
+    private readonly int _insertId;
+    private readonly int _insertKey;
+    private readonly int _insertCreate;
+    private readonly int _insertPrev;
+    private readonly int _insertDeleted;
+    private readonly int _insertValue;
     private readonly SqliteCommand _compactSuperseded;
     private readonly SqliteCommand _compactTombstones;
     private readonly SqliteCommand _updateCompactRevision;
 
     public CommandApplier(SqliteConnection connection)
     {
-        _selectLatest = connection.CreateCommand();
-        _selectLatest.CommandText = Schema.SelectLatest;
-        _latestKey = _selectLatest.Parameters.Add("$key", SqliteType.Text);
-
-        _insert = connection.CreateCommand();
-        _insert.CommandText = Schema.Insert;
-        _insertId = _insert.Parameters.Add("$id", SqliteType.Integer);
-        _insertKey = _insert.Parameters.Add("$key", SqliteType.Text);
-        _insertCreate = _insert.Parameters.Add("$create_revision", SqliteType.Integer);
-        _insertPrev = _insert.Parameters.Add("$prev_revision", SqliteType.Integer);
-        _insertDeleted = _insert.Parameters.Add("$deleted", SqliteType.Integer);
-        _insertValue = _insert.Parameters.Add("$value", SqliteType.Blob);
+        _db = connection.Handle ?? throw new InvalidOperationException("The writer connection is not open.");
+        _selectLatest = Prepare(Schema.SelectLatest);
+        _latestKey = raw.sqlite3_bind_parameter_index(_selectLatest, "$key");
+        _insert = Prepare(Schema.Insert);
+        _insertId = raw.sqlite3_bind_parameter_index(_insert, "$id");
+        _insertKey = raw.sqlite3_bind_parameter_index(_insert, "$key");
+        _insertCreate = raw.sqlite3_bind_parameter_index(_insert, "$create_revision");
+        _insertPrev = raw.sqlite3_bind_parameter_index(_insert, "$prev_revision");
+        _insertDeleted = raw.sqlite3_bind_parameter_index(_insert, "$deleted");
+        _insertValue = raw.sqlite3_bind_parameter_index(_insert, "$value");
 
         _compactSuperseded = connection.CreateCommand();
         _compactSuperseded.CommandText = Schema.CompactSuperseded;
@@ -48,16 +53,11 @@ internal sealed class CommandApplier : IDisposable
         _updateCompactRevision = connection.CreateCommand();
         _updateCompactRevision.CommandText = Schema.UpdateCompactRevision;
         _updateCompactRevision.Parameters.Add("$to", SqliteType.Integer);
-
-        _selectLatest.Prepare();
-        _insert.Prepare();
     }
 
-    /// <summary>Binds the prepared statements to the batch's transaction (Microsoft.Data.Sqlite requires it).</summary>
+    /// <summary>Binds the compaction statements to the batch's transaction (Microsoft.Data.Sqlite requires it).</summary>
     public void Begin(SqliteTransaction transaction)
     {
-        _selectLatest.Transaction = transaction;
-        _insert.Transaction = transaction;
         _compactSuperseded.Transaction = transaction;
         _compactTombstones.Transaction = transaction;
         _updateCompactRevision.Transaction = transaction;
@@ -71,19 +71,28 @@ internal sealed class CommandApplier : IDisposable
         long createRevision = 0;
         bool exists = false;
         byte[]? latestValue = null;
-        _latestKey.Value = command.Key;
-        using (SqliteDataReader reader = _selectLatest.ExecuteReader())
+        try
         {
-            if (reader.Read())
+            Check(raw.sqlite3_bind_text16(_selectLatest, _latestKey, command.Key));
+            int rc = raw.sqlite3_step(_selectLatest);
+            if (rc == raw.SQLITE_ROW)
             {
-                latestId = reader.GetInt64(0);
-                createRevision = reader.GetInt64(1);
-                exists = reader.GetInt64(2) == 0;
+                latestId = raw.sqlite3_column_int64(_selectLatest, 0);
+                createRevision = raw.sqlite3_column_int64(_selectLatest, 1);
+                exists = raw.sqlite3_column_int64(_selectLatest, 2) == 0;
                 if (exists && command.Kind == CommandKind.Delete)
                 {
-                    latestValue = (byte[])reader.GetValue(3);
+                    latestValue = raw.sqlite3_column_blob(_selectLatest, 3).ToArray();
                 }
             }
+            else if (rc != raw.SQLITE_DONE)
+            {
+                Check(rc);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_selectLatest);
         }
 
         switch (command.Kind)
@@ -146,12 +155,41 @@ internal sealed class CommandApplier : IDisposable
 
     private void Insert(long id, string key, long createRevision, long prevRevision, bool deleted, byte[] value)
     {
-        _insertId.Value = id;
-        _insertKey.Value = key;
-        _insertCreate.Value = createRevision;
-        _insertPrev.Value = prevRevision;
-        _insertDeleted.Value = deleted ? 1L : 0L;
-        _insertValue.Value = value;
-        _insert.ExecuteNonQuery();
+        try
+        {
+            Check(raw.sqlite3_bind_int64(_insert, _insertId, id));
+            Check(raw.sqlite3_bind_text16(_insert, _insertKey, key));
+            Check(raw.sqlite3_bind_int64(_insert, _insertCreate, createRevision));
+            Check(raw.sqlite3_bind_int64(_insert, _insertPrev, prevRevision));
+            Check(raw.sqlite3_bind_int64(_insert, _insertDeleted, deleted ? 1 : 0));
+
+            // A zero-length blob binds as NULL through a span; the column is NOT NULL.
+            Check(value.Length == 0
+                ? raw.sqlite3_bind_zeroblob(_insert, _insertValue, 0)
+                : raw.sqlite3_bind_blob(_insert, _insertValue, value));
+            int rc = raw.sqlite3_step(_insert);
+            if (rc != raw.SQLITE_DONE)
+            {
+                Check(rc);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_insert);
+        }
+    }
+
+    private sqlite3_stmt Prepare(string sql)
+    {
+        Check(raw.sqlite3_prepare_v2(_db, sql, out sqlite3_stmt statement));
+        return statement;
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
     }
 }
