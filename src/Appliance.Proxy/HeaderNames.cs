@@ -107,17 +107,39 @@ internal static class HeaderNames
         }
 
         // Prefix families of any length, any case (Impersonate-Uid, Impersonate-Extra-*, X-Remote-Extra-*).
-        if (StartsWithIgnoreCase(name, ImpersonatePrefix))
+        // "_" counts as "-" here: Go does not fold them, but CGI-style servers and some proxies between us and
+        // a downstream API server do, and no legitimate client sends these names with an underscore.
+        if (StartsWithIdentityPrefix(name, ImpersonatePrefix))
         {
             return HeaderKind.Impersonation;
         }
 
-        if (StartsWithIgnoreCase(name, RemoteIdentityPrefix))
+        if (StartsWithIdentityPrefix(name, RemoteIdentityPrefix))
         {
             return HeaderKind.RemoteIdentity;
         }
 
         return HeaderKind.Other;
+    }
+
+    private static bool StartsWithIdentityPrefix(ReadOnlySpan<byte> name, ReadOnlySpan<byte> prefix)
+    {
+        if (name.Length < prefix.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < prefix.Length; i++)
+        {
+            byte actual = name[i];
+            byte expected = prefix[i];
+            if (expected == '-' ? actual != '-' && actual != '_' : (actual | 0x20) != (expected | 0x20))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public static bool StartsWithIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> prefix) =>

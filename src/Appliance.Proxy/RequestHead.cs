@@ -101,9 +101,16 @@ internal sealed class RequestHead
         }
         else
         {
-            _straddleCopy ??= new byte[MaxHeadBytes];
+            // Grown in powers of two and kept for the connection: a Raspberry Pi holding hundreds of watch
+            // connections should not pay the whole head limit for each one that ever saw a straddling head.
+            int length = (int)head.Length;
+            if (_straddleCopy is null || _straddleCopy.Length < length)
+            {
+                _straddleCopy = new byte[Math.Min(MaxHeadBytes, (int)Math.Max(1024, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length)))];
+            }
+
             head.CopyTo(_straddleCopy);
-            _bytes = _straddleCopy.AsMemory(0, (int)head.Length);
+            _bytes = _straddleCopy.AsMemory(0, length);
         }
 
         return _bytes.Span;

@@ -70,7 +70,7 @@ internal static class RequestHeadParser
     private static RequestHeadError ParseHead(ReadOnlySpan<byte> bytes, RequestHead head)
     {
         int lineEnd = bytes.IndexOf((byte)'\n');
-        RequestHeadError error = CheckLineEnding(bytes, lineEnd);
+        RequestHeadError error = CheckLineEnding(bytes, 0, lineEnd);
         if (error != RequestHeadError.None)
         {
             return error;
@@ -93,7 +93,7 @@ internal static class RequestHeadParser
         {
             int relativeEnd = bytes[lineStart..].IndexOf((byte)'\n');
             lineEnd = lineStart + relativeEnd;
-            error = CheckLineEnding(bytes, lineEnd);
+            error = CheckLineEnding(bytes, lineStart, lineEnd);
             if (error != RequestHeadError.None)
             {
                 return error;
@@ -117,15 +117,14 @@ internal static class RequestHeadParser
     }
 
     /// <summary>Every line ends in CRLF; a CR anywhere else is bare (RFC 9112 section 2.2).</summary>
-    private static RequestHeadError CheckLineEnding(ReadOnlySpan<byte> bytes, int lineEnd)
+    private static RequestHeadError CheckLineEnding(ReadOnlySpan<byte> bytes, int lineStart, int lineEnd)
     {
-        // The head ends in CRLF CRLF, so every line has an LF; lineEnd >= 0.
-        if (lineEnd == 0 || bytes[lineEnd - 1] != '\r')
+        // The head ends in CRLF CRLF, so every line has an LF; lineEnd >= lineStart.
+        if (lineEnd == lineStart || bytes[lineEnd - 1] != '\r')
         {
             return RequestHeadError.BareLineFeed;
         }
 
-        int lineStart = bytes[..lineEnd].LastIndexOf((byte)'\n') + 1;
         return bytes[lineStart..(lineEnd - 1)].Contains((byte)'\r') ? RequestHeadError.BareCarriageReturn : RequestHeadError.None;
     }
 

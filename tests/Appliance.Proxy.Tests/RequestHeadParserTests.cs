@@ -124,4 +124,19 @@ public class RequestHeadParserTests
         Assert.True("/k8s/clusters/c-m-abc12/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dweb-0&resourceVersion=123456&watch=true"u8.SequenceEqual(head.Target));
         Assert.Equal(buffer.Length, buffer.Slice(0, end).Length);
     }
+
+    [Fact]
+    public void LargeHead_StraddlingSegments_ParsesIdentically_AfterASmallOne()
+    {
+        // The small head sizes the per-connection copy at its minimum; the large one must grow it.
+        byte[] small = Segments.Bytes(RequestCorpus.Valid["kubectl get pods"].Head);
+        byte[] large = Segments.Bytes("GET /k8s/clusters/c1/api HTTP/1.1\r\nHost: a\r\nX-Big: " + new string('b', 10_000) + "\r\n\r\n");
+        var reused = new RequestHead();
+
+        Assert.Equal(ParsedHead.Parse(Segments.Single(small)), ParsedHead.Parse(Segments.Split(small, 100), reused));
+        foreach (int at in new[] { 1, 5_000, large.Length - 1 })
+        {
+            Assert.Equal(ParsedHead.Parse(Segments.Single(large)), ParsedHead.Parse(Segments.Split(large, at), reused));
+        }
+    }
 }

@@ -18,6 +18,8 @@ public class RequestHeadRewriterTests
             "X-Remote-User: admin\r\n" +
             "x-remote-group: system:masters\r\n" +
             "X-Remote-Extra-Scopes: everything\r\n" +
+            "Impersonate_Group: system:masters\r\n" +
+            "x_remote_user: admin\r\n" +
             "Authorization: Bearer token-abcde:secret\r\n" +
             "Proxy-Authorization: Basic YWRtaW46YWRtaW4=\r\n" +
             "\r\n");
@@ -28,6 +30,7 @@ public class RequestHeadRewriterTests
         Assert.DoesNotContain("admin", head, StringComparison.Ordinal);
         Assert.DoesNotContain("token-abcde:secret", head, StringComparison.Ordinal);
         Assert.DoesNotContain("X-Remote", head, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("_", head, StringComparison.Ordinal);
         Assert.DoesNotContain("Impersonate-Uid", head, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Proxy-Authorization", head, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(["u-abc12"], Rewrite.Values(fields, "Impersonate-User"));
