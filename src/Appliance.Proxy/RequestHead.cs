@@ -67,6 +67,9 @@ internal sealed class RequestHead
     /// <summary>The body is framed by Transfer-Encoding: chunked (and nothing else, see the parser).</summary>
     public bool IsChunked { get; private set; }
 
+    /// <summary>There is at least one Connection field, so field names may have to be checked against it.</summary>
+    public bool HasConnectionField { get; private set; }
+
     /// <summary>A Connection field lists "close".</summary>
     public bool HasConnectionClose { get; private set; }
 
@@ -126,6 +129,7 @@ internal sealed class RequestHead
         FieldCount = 0;
         ContentLength = -1;
         IsChunked = false;
+        HasConnectionField = false;
         HasConnectionClose = false;
         IsUpgradeRequest = false;
     }
@@ -149,8 +153,9 @@ internal sealed class RequestHead
         return true;
     }
 
-    internal void SetFraming(long contentLength, bool isChunked, bool hasConnectionClose, bool isUpgradeRequest)
+    internal void SetFraming(long contentLength, bool isChunked, bool hasConnectionField, bool hasConnectionClose, bool isUpgradeRequest)
     {
+        HasConnectionField = hasConnectionField;
         ContentLength = contentLength;
         IsChunked = isChunked;
         HasConnectionClose = hasConnectionClose;

@@ -30,15 +30,14 @@ internal static class RequestHeadParser
         // Slice to the limit before searching (Kestrel does the same), so a client can make us scan at most
         // MaxHeadBytes however much it sends.
         ReadOnlySequence<byte> limited = buffer.Length > head.MaxHeadBytes ? buffer.Slice(0, head.MaxHeadBytes) : buffer;
-        var reader = new SequenceReader<byte>(limited);
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> _, HeadTerminator, advancePastDelimiter: true))
+        long headLength = FindHeadLength(limited);
+        if (headLength < 0)
         {
             error = IncompleteHeadError(limited, buffer.Length, head);
             return false;
         }
 
-        ReadOnlySequence<byte> headSequence = limited.Slice(0, reader.Position);
-        ReadOnlySpan<byte> bytes = head.Attach(headSequence);
+        ReadOnlySpan<byte> bytes = head.Attach(limited.Slice(0, headLength));
         error = ParseHead(bytes, head);
         if (error != RequestHeadError.None)
         {
@@ -46,8 +45,28 @@ internal static class RequestHeadParser
             return false;
         }
 
-        consumed = reader.Position;
+        consumed = buffer.GetPosition(headLength);
         return true;
+    }
+
+    /// <summary>The length up to and including the first CRLF CRLF, or -1.</summary>
+    private static long FindHeadLength(in ReadOnlySequence<byte> limited)
+    {
+        // The common case, the whole head in the first segment: one vectorized search. SequenceReader's
+        // multi-byte TryReadTo stops at every CR, which measured about twice as slow on kubectl heads.
+        int inFirst = limited.FirstSpan.IndexOf(HeadTerminator);
+        if (inFirst >= 0)
+        {
+            return inFirst + HeadTerminator.Length;
+        }
+
+        if (limited.IsSingleSegment)
+        {
+            return -1;
+        }
+
+        var reader = new SequenceReader<byte>(limited);
+        return reader.TryReadTo(out ReadOnlySequence<byte> _, HeadTerminator, advancePastDelimiter: true) ? reader.Consumed : -1;
     }
 
     /// <summary>No terminator yet: need more data, unless a limit is already exceeded.</summary>
@@ -316,6 +335,7 @@ internal static class RequestHeadParser
 
     private static RequestHeadError ReadConnection(ReadOnlySpan<byte> value, ref FramingState framing)
     {
+        framing.HasConnection = true;
         int position = 0;
         while (HttpCharacters.TryReadListElement(value, ref position, out ReadOnlySpan<byte> option))
         {
@@ -367,6 +387,7 @@ internal static class RequestHeadParser
         head.SetFraming(
             framing.ContentLength,
             isChunked: framing.HasTransferEncoding,
+            hasConnectionField: framing.HasConnection,
             hasConnectionClose: framing.HasClose,
             isUpgradeRequest: http11 && framing.HasUpgrade && framing.ConnectionListsUpgrade);
         return RequestHeadError.None;
@@ -379,6 +400,7 @@ internal static class RequestHeadParser
         public bool HasTransferEncoding;
         public int CodingCount;
         public bool LastCodingIsChunked;
+        public bool HasConnection;
         public bool HasClose;
         public bool HasUpgrade;
         public bool ConnectionListsUpgrade;

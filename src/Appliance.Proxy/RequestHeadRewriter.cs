@@ -47,13 +47,15 @@ internal static class RequestHeadRewriter
         // An upper bound: each kept field line grows by at most the one space after its colon, a rewritten
         // Sec-WebSocket-Protocol list by at most one space per comma, and the new request line is shorter
         // than the old one (the /k8s/clusters/{id} prefix is gone).
-        int capacity = request.Bytes.Length + request.FieldCount + upstream.HostLine.Length
+        ReadOnlySpan<byte> bytes = request.Bytes;
+        ReadOnlySpan<HeaderField> fields = request.Fields;
+        int capacity = bytes.Length + fields.Length + upstream.HostLine.Length
             + identity.Block.Length + upstream.AuthorizationLine.Length + FixedOverhead;
-        for (int i = 0; i < request.FieldCount; i++)
+        foreach (HeaderField field in fields)
         {
-            if (request.FieldKind(i) == HeaderKind.SecWebSocketProtocol)
+            if (field.Kind == HeaderKind.SecWebSocketProtocol)
             {
-                capacity += request.FieldValue(i).Length;
+                capacity += field.ValueLength;
             }
         }
 
@@ -69,18 +71,18 @@ internal static class RequestHeadRewriter
         // Host first (RFC 9110 section 7.2), the upstream's authority, never the client's.
         Append(destination, ref position, upstream.HostLine);
 
-        bool tunnelUpgrade = request.IsUpgradeRequest && IsTunnelledUpgrade(request);
-        for (int i = 0; i < request.FieldCount; i++)
+        bool tunnelUpgrade = request.IsUpgradeRequest && IsTunnelledUpgrade(bytes, fields);
+        bool hasConnection = request.HasConnectionField;
+        foreach (HeaderField field in fields)
         {
-            HeaderKind kind = request.FieldKind(i);
-            if (removeClientHeaders && IsRemoved(request, i, kind))
+            ReadOnlySpan<byte> name = field.Name(bytes);
+            if (removeClientHeaders && IsRemoved(bytes, fields, name, field.Kind, hasConnection))
             {
                 continue;
             }
 
-            ReadOnlySpan<byte> name = request.FieldName(i);
-            ReadOnlySpan<byte> value = request.FieldValue(i);
-            if (removeClientHeaders && kind == HeaderKind.SecWebSocketProtocol)
+            ReadOnlySpan<byte> value = field.Value(bytes);
+            if (removeClientHeaders && field.Kind == HeaderKind.SecWebSocketProtocol)
             {
                 AppendSubprotocolsWithoutBearer(destination, ref position, name, value);
                 continue;
@@ -106,11 +108,11 @@ internal static class RequestHeadRewriter
         if (tunnelUpgrade)
         {
             Append(destination, ref position, "Connection: Upgrade\r\n"u8);
-            for (int i = 0; i < request.FieldCount; i++)
+            foreach (HeaderField field in fields)
             {
-                if (request.FieldKind(i) == HeaderKind.Upgrade)
+                if (field.Kind == HeaderKind.Upgrade)
                 {
-                    AppendField(destination, ref position, request.FieldName(i), request.FieldValue(i));
+                    AppendField(destination, ref position, field.Name(bytes), field.Value(bytes));
                 }
             }
         }
@@ -135,7 +137,7 @@ internal static class RequestHeadRewriter
     }
 
     /// <summary>Every client header that must not reach the upstream as the client sent it.</summary>
-    private static bool IsRemoved(RequestHead request, int index, HeaderKind kind) => kind switch
+    private static bool IsRemoved(ReadOnlySpan<byte> bytes, ReadOnlySpan<HeaderField> fields, ReadOnlySpan<byte> name, HeaderKind kind, bool hasConnection) => kind switch
     {
         // Replaced by ours: Host and the framing fields (re-sent from the parse), Connection/Upgrade (re-sent
         // only for a tunnelled upgrade).
@@ -148,19 +150,19 @@ internal static class RequestHeadRewriter
 
         // Anything else the client declared hop-by-hop in Connection (RFC 9110 section 7.6.1). This can
         // only remove client headers: ours are appended after this loop.
-        _ => IsNamedByConnection(request, request.FieldName(index)),
+        _ => hasConnection && IsNamedByConnection(bytes, fields, name),
     };
 
-    private static bool IsNamedByConnection(RequestHead request, ReadOnlySpan<byte> name)
+    private static bool IsNamedByConnection(ReadOnlySpan<byte> bytes, ReadOnlySpan<HeaderField> fields, ReadOnlySpan<byte> name)
     {
-        for (int i = 0; i < request.FieldCount; i++)
+        foreach (HeaderField field in fields)
         {
-            if (request.FieldKind(i) != HeaderKind.Connection)
+            if (field.Kind != HeaderKind.Connection)
             {
                 continue;
             }
 
-            ReadOnlySpan<byte> options = request.FieldValue(i);
+            ReadOnlySpan<byte> options = field.Value(bytes);
             int position = 0;
             while (HttpCharacters.TryReadListElement(options, ref position, out ReadOnlySpan<byte> option))
             {
@@ -179,18 +181,18 @@ internal static class RequestHeadRewriter
     /// Anything else (h2c, or a list mixing in another protocol) is forwarded as a plain request without
     /// Upgrade, so the upstream answers it normally (DESIGN.md "Proxy").
     /// </summary>
-    private static bool IsTunnelledUpgrade(RequestHead request)
+    private static bool IsTunnelledUpgrade(ReadOnlySpan<byte> bytes, ReadOnlySpan<HeaderField> fields)
     {
         int upgradeFields = 0;
-        for (int i = 0; i < request.FieldCount; i++)
+        foreach (HeaderField field in fields)
         {
-            if (request.FieldKind(i) != HeaderKind.Upgrade)
+            if (field.Kind != HeaderKind.Upgrade)
             {
                 continue;
             }
 
             upgradeFields++;
-            ReadOnlySpan<byte> protocols = request.FieldValue(i);
+            ReadOnlySpan<byte> protocols = field.Value(bytes);
             int position = 0;
             int count = 0;
             while (HttpCharacters.TryReadListElement(protocols, ref position, out ReadOnlySpan<byte> protocol))

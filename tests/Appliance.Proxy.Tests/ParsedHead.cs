@@ -32,7 +32,8 @@ internal sealed record ParsedHead(bool Complete, RequestHeadError Error, long Co
         text.Append("content-length=").Append(head.ContentLength)
             .Append(" chunked=").Append(head.IsChunked)
             .Append(" upgrade=").Append(head.IsUpgradeRequest)
-            .Append(" close=").Append(head.HasConnectionClose);
+            .Append(" close=").Append(head.HasConnectionClose)
+            .Append(" connection=").Append(head.HasConnectionField);
         return text.ToString();
     }
 }
