@@ -16,16 +16,31 @@ internal static class UpstreamHeadVerifier
     {
         int userLines = 0;
         int authorizationLines = 0;
-        int lineStart = head.IndexOf("\r\n"u8) + 2;
+
+        // Lines are split at LF and must end in CRLF with no other CR: the head was written from validated
+        // fields, so anything else means a rule is broken, and the head is refused like any other surprise.
+        int lineStart = head.IndexOf((byte)'\n') + 1;
         while (lineStart < head.Length)
         {
-            int lineLength = head[lineStart..].IndexOf("\r\n"u8);
-            if (lineLength <= 0)
+            int lineLength = head[lineStart..].IndexOf((byte)'\n') - 1;
+            if (lineLength < 0 || head[lineStart + lineLength] != '\r')
             {
-                break; // The final empty line (or a malformed tail, which the name checks below never reach).
+                return RewriteError.IdentityBlockMismatch;
+            }
+
+            if (lineLength == 0)
+            {
+                // The empty line must end the head: a byte after it would be a second, smuggled request.
+                bool complete = lineStart + 2 == head.Length && userLines == 1 && authorizationLines == 1;
+                return complete ? RewriteError.None : RewriteError.IdentityBlockMismatch;
             }
 
             ReadOnlySpan<byte> line = head.Slice(lineStart, lineLength);
+            if (line.Contains((byte)'\r'))
+            {
+                return RewriteError.IdentityBlockMismatch;
+            }
+
             int colon = line.IndexOf((byte)':');
             ReadOnlySpan<byte> name = colon < 0 ? line : line[..colon];
             HeaderKind kind = HeaderNames.Classify(HttpCharacters.TrimWhitespace(name));
@@ -71,7 +86,7 @@ internal static class UpstreamHeadVerifier
             lineStart += lineLength + 2;
         }
 
-        return userLines == 1 && authorizationLines == 1 ? RewriteError.None : RewriteError.IdentityBlockMismatch;
+        return RewriteError.IdentityBlockMismatch; // No empty line: not a complete head.
     }
 
     public static bool ContainsBearerSubprotocol(ReadOnlySpan<byte> list)

@@ -41,4 +41,14 @@ public class UpstreamHeadVerifierTests
     {
         Assert.Equal(RewriteError.IdentityBlockMismatch, Verify("", block));
     }
+
+    [Theory]
+    [InlineData(Start + Block + "\r\nGET /smuggled HTTP/1.1\r\n\r\n")]
+    [InlineData(Start + Block)]
+    [InlineData(Start + "X: a\rb\r\n" + Block + "\r\n")]
+    [InlineData(Start + "X: a\nImpersonate-Group: system:masters\r\n" + Block + "\r\n")]
+    public void HeadThatIsNotExactlyOneCleanHead_FailsClosed(string head)
+    {
+        Assert.NotEqual(RewriteError.None, UpstreamHeadVerifier.Verify(Encoding.ASCII.GetBytes(head), head.IndexOf("Impersonate-User", StringComparison.Ordinal)));
+    }
 }
