@@ -74,7 +74,7 @@ public sealed partial class KeyValueStore
         return result;
     }
 
-    private async Task RunWriterAsync()
+    private void RunWriter()
     {
         System.Threading.Channels.ChannelReader<PendingWrite> reader = _writes.Reader;
         var batch = new List<PendingWrite>(_options.MaxBatchSize);
@@ -82,7 +82,7 @@ public sealed partial class KeyValueStore
         var events = new List<WatchEvent>(_options.MaxBatchSize);
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (WaitForWrites(reader))
             {
                 // Everything that queued up while the previous batch was fsyncing goes into this one:
                 // that is the group commit, and it needs no timer.
@@ -122,6 +122,17 @@ public sealed partial class KeyValueStore
                 pending.SetException(error);
             }
         }
+        finally
+        {
+            _writerStopped.TrySetResult();
+        }
+    }
+
+    /// <summary>Blocks the writer thread until a write is queued; false once the store is closing and drained.</summary>
+    private static bool WaitForWrites(System.Threading.Channels.ChannelReader<PendingWrite> reader)
+    {
+        ValueTask<bool> ready = reader.WaitToReadAsync();
+        return ready.IsCompletedSuccessfully ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
     private readonly Channel<PendingWrite> _writes;
     private readonly ConcurrentQueue<PendingWrite> _pendingPool = new();
     private readonly ConcurrentQueue<ReadSession> _readSessions = new();
-    private readonly Task _writerLoop;
+    private readonly TaskCompletionSource _writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StoreMetrics _metrics;
     private long _compactRevision;
     private volatile bool _ready;
@@ -45,7 +45,10 @@ public sealed partial class KeyValueStore : IAsyncDisposable
         _compactRevision = compactRevision;
         _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
         _metrics = new StoreMetrics(this, options.DatabasePath);
-        _writerLoop = Task.Run(RunWriterAsync);
+
+        // The writer blocks in fsync on every batch: on its own thread that never holds up the thread
+        // pool (2 threads to start with on a 2-core box) that callers and their continuations run on.
+        new Thread(RunWriter) { IsBackground = true, Name = "appliance-store-writer" }.Start();
         _compactionTimer = StartCompactionTimer();
         _ready = true;
     }
@@ -85,7 +88,7 @@ public sealed partial class KeyValueStore : IAsyncDisposable
         _ready = false;
         _compactionTimer?.Dispose();
         _writes.Writer.TryComplete();
-        await _writerLoop.ConfigureAwait(false);
+        await _writerStopped.Task.ConfigureAwait(false);
         _hub.Close();
         _applier.Dispose();
         _writer.Dispose();
