@@ -22,6 +22,12 @@ internal static class RequestHeadParser
     /// <paramref name="error"/> None when more data is needed, or with the reason the request is rejected;
     /// in both false cases <paramref name="consumed"/> is the buffer's start (nothing is consumed).
     /// </returns>
+    /// <remarks>
+    /// On "need more" the caller advances with <c>AdvanceTo(buffer.Start, buffer.End)</c> so it wakes only for
+    /// new bytes; each retry scans again from the start, at most the head limit, and a client trickling a head
+    /// byte by byte is the slow-client timeout's job. On success the spans in <paramref name="head"/> stay
+    /// valid until the reader is advanced past <paramref name="consumed"/>.
+    /// </remarks>
     public static bool TryParse(in ReadOnlySequence<byte> buffer, RequestHead head, out SequencePosition consumed, out RequestHeadError error)
     {
         head.Reset();

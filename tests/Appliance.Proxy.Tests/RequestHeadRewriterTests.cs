@@ -4,6 +4,21 @@ public class RequestHeadRewriterTests
 {
     private const string Ours = "Bearer " + Rewrite.ServiceAccountToken;
 
+    [Theory]
+    [MemberData(nameof(RequestCorpus.ValidNames), MemberType = typeof(RequestCorpus))]
+    public void EveryCorpusRequest_BecomesOneValidUpstreamHead_WithOnlyOurCredentials(string name)
+    {
+        (RewriteError error, string head, _) = Rewrite.Run(RequestCorpus.Valid[name].Head);
+
+        Assert.Equal(RewriteError.None, error);
+        List<(string Name, string Value)> fields = Rewrite.Fields(head);
+        Assert.Equal(("Host", Rewrite.Authority), fields[0]);
+        Assert.Equal(["u-abc12"], Rewrite.Values(fields, "Impersonate-User"));
+        Assert.Equal([Ours], Rewrite.Values(fields, "Authorization"));
+        Assert.DoesNotContain("token-abcde:", head, StringComparison.Ordinal);
+        Assert.DoesNotContain("/k8s/clusters", head, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ClientIdentityHeaders_AreRemoved_AndOursArePresentExactlyOnce()
     {
