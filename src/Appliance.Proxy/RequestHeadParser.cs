@@ -89,6 +89,60 @@ internal static class RequestHeadParser
             return RequestHeadError.RequestLineTooLong;
         }
 
+        // A head with bare LF line ends never contains CRLF CRLF; answer it now instead of at the slow-client timeout.
+        return FindBareLineEnding(limited);
+    }
+
+    /// <summary>
+    /// The first LF without a CR before it, or CR followed by anything but LF, in bytes received so far.
+    /// A CR as the last byte is not an error yet: its LF may be in the next read.
+    /// </summary>
+    private static RequestHeadError FindBareLineEnding(in ReadOnlySequence<byte> received)
+    {
+        bool previousWasCr = false;
+        foreach (ReadOnlyMemory<byte> memory in received)
+        {
+            ReadOnlySpan<byte> span = memory.Span;
+            if (span.IsEmpty)
+            {
+                continue;
+            }
+
+            // A CR that ended the previous segment is judged by this segment's first byte, before anything
+            // later, so the answer does not depend on where the segments split.
+            if (previousWasCr && span[0] != '\n')
+            {
+                return RequestHeadError.BareCarriageReturn;
+            }
+
+            int position = 0;
+            while (true)
+            {
+                int relative = span[position..].IndexOfAny((byte)'\r', (byte)'\n');
+                if (relative < 0)
+                {
+                    break;
+                }
+
+                int i = position + relative;
+                if (span[i] == '\n')
+                {
+                    if (!(i > 0 ? span[i - 1] == '\r' : previousWasCr))
+                    {
+                        return RequestHeadError.BareLineFeed;
+                    }
+                }
+                else if (i + 1 < span.Length && span[i + 1] != '\n')
+                {
+                    return RequestHeadError.BareCarriageReturn;
+                }
+
+                position = i + 1;
+            }
+
+            previousWasCr = span[^1] == '\r';
+        }
+
         return RequestHeadError.None;
     }
 

@@ -142,4 +142,30 @@ public class RequestHeadParserRejectionTests
         Assert.Equal(0, head.FieldCount);
         Assert.True(head.Target.IsEmpty);
     }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1\nHost: a\n\n", RequestHeadError.BareLineFeed)]
+    [InlineData("\nGET / HTTP/1.1\r\n", RequestHeadError.BareLineFeed)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\rX", RequestHeadError.BareCarriageReturn)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\rX: b\nY", RequestHeadError.BareCarriageReturn)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\r\n", RequestHeadError.BareCarriageReturn)]
+    public void BareLineEnding_IsRejected_BeforeTheHeadIsComplete_WhereverTheSegmentsSplit(string incomplete, RequestHeadError expected)
+    {
+        byte[] bytes = Segments.Bytes(incomplete);
+        var head = new RequestHead();
+        for (int at = 0; at <= bytes.Length; at++)
+        {
+            ParsedHead parsed = ParsedHead.Parse(Segments.Split(bytes, at), head);
+
+            Assert.Equal(expected, parsed.Error);
+            Assert.Equal(0, parsed.Consumed);
+        }
+    }
+
+    [Fact]
+    public void TrailingCarriageReturn_StillNeedsMoreData()
+    {
+        Assert.Equal(RequestHeadError.None, ParsedHead.Parse("GET / HTTP/1.1\r\nHost: a\r").Error);
+        Assert.Equal(RequestHeadError.None, ParsedHead.Parse(Segments.Split(Segments.Bytes("GET / HTTP/1.1\r\nHost: a\r\n\r"), 25)).Error);
+    }
 }
