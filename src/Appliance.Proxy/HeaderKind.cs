@@ -13,7 +13,7 @@ internal enum HeaderKind : byte
     Connection,
     Upgrade,
 
-    /// <summary>Keep-Alive, Proxy-Connection, Proxy-Authenticate, TE, Trailer (RFC 9110 section 7.6.1, plus the de-facto ones).</summary>
+    /// <summary>Keep-Alive, Proxy-Connection, Proxy-Authenticate, TE, Trailer, HTTP2-Settings (RFC 9110 section 7.6.1, plus the de-facto ones).</summary>
     HopByHop,
 
     /// <summary>Proxy-Authorization: hop-by-hop and credential-bearing.</summary>

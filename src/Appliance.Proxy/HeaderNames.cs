@@ -17,6 +17,7 @@ internal static class HeaderNames
     public static ReadOnlySpan<byte> TE => "TE"u8;
     public static ReadOnlySpan<byte> Trailer => "Trailer"u8;
     public static ReadOnlySpan<byte> Authorization => "Authorization"u8;
+    public static ReadOnlySpan<byte> Http2Settings => "HTTP2-Settings"u8;
     public static ReadOnlySpan<byte> SecWebSocketProtocol => "Sec-WebSocket-Protocol"u8;
     public static ReadOnlySpan<byte> ImpersonatePrefix => "Impersonate-"u8;
     public static ReadOnlySpan<byte> RemoteIdentityPrefix => "X-Remote-"u8;
@@ -66,6 +67,12 @@ internal static class HeaderNames
                 if (Ascii.EqualsIgnoreCase(name, ContentLength))
                 {
                     return HeaderKind.ContentLength;
+                }
+
+                // Only meaningful with an h2c upgrade, which RFC 9113 section 3.1 deprecates and which never opens a tunnel here.
+                if (Ascii.EqualsIgnoreCase(name, Http2Settings))
+                {
+                    return HeaderKind.HopByHop;
                 }
 
                 break;

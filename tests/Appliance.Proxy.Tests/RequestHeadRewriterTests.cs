@@ -93,6 +93,7 @@ public class RequestHeadRewriterTests
             "Proxy-Authenticate: Basic\r\n" +
             "TE: trailers\r\n" +
             "Trailer: X-Checksum\r\n" +
+            "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n" +
             "X-Hop: 1\r\n" +
             "X-Other-Hop: 2\r\n" +
             "X-Kept: 3\r\n" +
@@ -100,7 +101,7 @@ public class RequestHeadRewriterTests
 
         Assert.Equal(RewriteError.None, error);
         List<(string Name, string Value)> fields = Rewrite.Fields(head);
-        foreach (string removed in new[] { "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "TE", "Trailer", "X-Hop", "X-Other-Hop", "Upgrade" })
+        foreach (string removed in new[] { "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "TE", "Trailer", "HTTP2-Settings", "X-Hop", "X-Other-Hop", "Upgrade" })
         {
             Assert.Empty(Rewrite.Values(fields, removed));
         }
