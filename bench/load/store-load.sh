@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
 if ! command -v etcd >/dev/null; then
-  apt-get install -y -qq etcd-server >/dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
 fi
 
 work="$(mktemp -d /var/tmp/store-load.XXXXXX)"
