@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests (or .ci/run) use. Later parts add theirs here (slapd, ldap-utils, ...).
-packages=(curl)
+packages=(curl slapd ldap-utils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
