@@ -1,0 +1,33 @@
+namespace Appliance.Auth;
+
+/// <summary>The outcome of an LDAP login. Everything but <see cref="Success"/> is a refusal.</summary>
+public enum LdapLoginStatus
+{
+    Success,
+
+    /// <summary>The directory rejected the password (result code 49).</summary>
+    InvalidCredentials,
+
+    /// <summary>Refused before any bind: an LDAP bind with a DN and no password is an "unauthenticated" bind that succeeds (RFC 4513 section 5.1.2).</summary>
+    EmptyPassword,
+
+    UserNotFound,
+
+    /// <summary>More than one entry matched the login name: an error, never "the first match".</summary>
+    AmbiguousUser,
+
+    /// <summary>No server in the list could be reached.</summary>
+    ServerUnavailable,
+
+    /// <summary>A server accepted the connection but did not answer within the configured timeout.</summary>
+    Timeout,
+
+    /// <summary>The TLS handshake failed, typically because the server's certificate does not verify against the configured CA.</summary>
+    TlsFailure,
+
+    /// <summary>The directory rejected the configured service account: a configuration error, not the user's.</summary>
+    ServiceAccountRejected,
+
+    /// <summary>The directory answered a search with an error (for example a search base that does not exist).</summary>
+    DirectoryError,
+}
