@@ -102,6 +102,41 @@ public sealed class LdapAuthenticatorTests(SlapdFixture slapd)
     }
 
     [Fact]
+    public async Task Login_BinaryGuidIdAttribute_GivesActiveDirectoryPrincipalsInObjectGuidByteOrder()
+    {
+        // AD's objectGUID is 16 raw bytes; slapd cannot hold objectGUID, so the fixture puts the
+        // same bytes in an octet-string attribute and the settings point at it.
+        var settings = slapd.Settings() with
+        {
+            UniqueIdAttribute = "audio",
+            UniqueIdIsBinaryGuid = true,
+            UserPrincipalKind = PrincipalKind.ActiveDirectoryUser,
+            GroupPrincipalKind = PrincipalKind.ActiveDirectoryGroup,
+        };
+
+        var result = await LoginAsync(settings, "alice", SlapdFixture.Passwords["alice"]);
+
+        Assert.Equal(LdapLoginStatus.Success, result.Status);
+        Assert.Equal($"activedirectory_user://{SlapdFixture.BinaryGuid("uid=alice")}", result.User!.Principal.ToString());
+        Assert.Equal(
+            new[] { "cn=developers", "cn=engineering", "cn=staff" }.Select(rdn => $"activedirectory_group://{SlapdFixture.BinaryGuid(rdn)}").Order(StringComparer.Ordinal),
+            result.User.Groups.Select(group => group.Principal.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Login_Cancelled_StopsWaitingForAHungServer()
+    {
+        using var silent = new SilentServer();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var authenticator = new LdapAuthenticator(slapd.Settings(port: silent.Port) with { Timeout = TimeSpan.FromSeconds(30) });
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => authenticator.LoginAsync("alice", SlapdFixture.Passwords["alice"], cancel.Token));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Login_WrongPassword_IsInvalidCredentials()
     {
         var result = await LoginAsync(slapd.Settings(), "alice", SlapdFixture.Passwords["bob"]);

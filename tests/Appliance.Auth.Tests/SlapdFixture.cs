@@ -301,6 +301,12 @@ public sealed class SlapdFixture : IAsyncLifetime
           by * none
         """;
 
+    /// <summary>
+    /// The 16-byte id each person and groupOfNames carries in <c>audio</c> (an octet string):
+    /// slapd's stand-in for AD's binary objectGUID, in the byte order <see cref="Guid.ToByteArray()"/> writes and AD uses.
+    /// </summary>
+    public static Guid BinaryGuid(string rdn) => new(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(rdn)).AsSpan(0, 16));
+
     private static string Data()
     {
         var ldif = new StringBuilder();
@@ -338,6 +344,8 @@ public sealed class SlapdFixture : IAsyncLifetime
             Entry($"""
                 dn: {rdn},{People}
                 objectClass: inetOrgPerson
+                objectClass: extensibleObject
+                audio:: {Convert.ToBase64String(BinaryGuid(rdn).ToByteArray())}
                 {uidLine}
                 cn: {cn}
                 sn: {cn.Split(' ')[^1]}
@@ -363,6 +371,8 @@ public sealed class SlapdFixture : IAsyncLifetime
             Entry($"""
                 dn: cn={cn},{Groups}
                 objectClass: groupOfNames
+                objectClass: extensibleObject
+                audio:: {Convert.ToBase64String(BinaryGuid("cn=" + cn).ToByteArray())}
                 cn: {cn}
                 {memberLines}{memberOfLines}
                 """);
