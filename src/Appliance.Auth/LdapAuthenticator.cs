@@ -102,9 +102,9 @@ public sealed partial class LdapAuthenticator : IDisposable
         // A TCP connect of our own first: libldap reports "server down" both for a closed port and
         // for a failed LDAPS handshake, and only a completed connect tells the two apart.
         using (var probe = new Socket(SocketType.Stream, ProtocolType.Tcp))
-        using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        using (var timeout = new CancellationTokenSource(_settings.Timeout, _timeProvider))
+        using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
         {
-            connectTimeout.CancelAfter(_settings.Timeout);
             try
             {
                 await probe.ConnectAsync(server, _settings.Port, connectTimeout.Token).ConfigureAwait(false);
