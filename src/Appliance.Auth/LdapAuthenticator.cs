@@ -15,7 +15,8 @@ namespace Appliance.Auth;
 /// System.DirectoryServices.Protocols is synchronous and, on Linux, a thin layer over OpenLDAP's
 /// libldap; its binds have no timeout of their own. Each attempt therefore runs on a dedicated
 /// thread and the caller waits at most <see cref="LdapSettings.Timeout"/>; a server that never
-/// answers costs one parked thread until it closes the connection, never a hung login.
+/// answers costs one parked thread until it closes the connection, never a hung login, and at
+/// most <see cref="MaximumAttemptsInFlight"/> threads are ever parked.
 /// </remarks>
 public sealed partial class LdapAuthenticator : IDisposable
 {
@@ -24,8 +25,25 @@ public sealed partial class LdapAuthenticator : IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly string? _caDirectory;
 
+    // Threads still blocked in libldap, including those whose login already gave up on them.
+    private int _attemptsInFlight;
+
+    /// <summary>
+    /// Bounds the threads one directory can tie up: a directory that hangs while users keep
+    /// retrying would otherwise cost a thread per attempt. Far above what a healthy directory
+    /// needs, where an attempt takes milliseconds.
+    /// </summary>
+    public const int DefaultMaximumAttemptsInFlight = 64;
+
     public LdapAuthenticator(LdapSettings settings, ILogger<LdapAuthenticator>? logger = null, TimeProvider? timeProvider = null)
+        : this(settings, logger, timeProvider, DefaultMaximumAttemptsInFlight)
     {
+    }
+
+    internal LdapAuthenticator(LdapSettings settings, ILogger<LdapAuthenticator>? logger, TimeProvider? timeProvider, int maximumAttemptsInFlight)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maximumAttemptsInFlight, 1);
+        MaximumAttemptsInFlight = maximumAttemptsInFlight;
         ArgumentNullException.ThrowIfNull(settings);
         var problems = settings.Validate();
         if (problems.Count > 0)
@@ -45,6 +63,8 @@ public sealed partial class LdapAuthenticator : IDisposable
             File.WriteAllText(Path.Combine(_caDirectory, "ca.pem"), pem);
         }
     }
+
+    public int MaximumAttemptsInFlight { get; }
 
     /// <summary>Authenticates <paramref name="username"/>; never throws for a refusal or an unreachable directory.</summary>
     public async Task<LdapLoginResult> LoginAsync(string username, string password, CancellationToken cancellationToken = default)
@@ -97,6 +117,13 @@ public sealed partial class LdapAuthenticator : IDisposable
 
     private async Task<LdapLoginResult> AttemptAsync(string server, string username, string password, CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _attemptsInFlight) >= MaximumAttemptsInFlight)
+        {
+            // Every allowed thread is still waiting on a directory: it is hanging, and another
+            // attempt would only park one more thread.
+            return LdapLoginResult.Failure(LdapLoginStatus.Timeout);
+        }
+
         var started = _timeProvider.GetTimestamp();
 
         // A TCP connect of our own first: libldap reports "server down" both for a closed port and
@@ -127,8 +154,19 @@ public sealed partial class LdapAuthenticator : IDisposable
 
         // A dedicated thread, not a pool thread: a bind to a silent server blocks it until the
         // server hangs up, and a few of those must not starve the pool that serves requests.
+        Interlocked.Increment(ref _attemptsInFlight);
         var attempt = Task.Factory.StartNew(
-            () => Attempt(server, username, password, remaining),
+            () =>
+            {
+                try
+                {
+                    return Attempt(server, username, password, remaining);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _attemptsInFlight);
+                }
+            },
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);

@@ -124,6 +124,23 @@ public sealed class LdapAuthenticatorTests(SlapdFixture slapd)
     }
 
     [Fact]
+    public async Task Login_HungServer_ParksNoMoreThreadsThanTheBound()
+    {
+        using var silent = new SilentServer();
+        var settings = slapd.Settings(port: silent.Port) with { Timeout = TimeSpan.FromMilliseconds(300) };
+        using var authenticator = new LdapAuthenticator(settings, null, null, maximumAttemptsInFlight: 2);
+
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(LdapLoginStatus.Timeout, (await authenticator.LoginAsync("alice", SlapdFixture.Passwords["alice"])).Status);
+        }
+
+        // Two attempts (each a TCP probe and libldap's own connection) still hang in libldap;
+        // the next two were refused before connecting at all.
+        Assert.Equal(4, silent.Accepted);
+    }
+
+    [Fact]
     public async Task Login_Cancelled_StopsWaitingForAHungServer()
     {
         using var silent = new SilentServer();
