@@ -20,6 +20,12 @@ internal enum HeaderKind : byte
     ProxyAuthorization,
     Authorization,
 
+    /// <summary>
+    /// Cookie: the browser session (a token of ours) travels in it; kube-apiserver authenticates no
+    /// cookie, so nothing a client puts there has any use downstream and the session must not leak there.
+    /// </summary>
+    Cookie,
+
     /// <summary>Any name starting with <c>Impersonate-</c>, any case: User, Group, Uid, Extra-*.</summary>
     Impersonation,
 

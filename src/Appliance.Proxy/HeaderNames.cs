@@ -17,6 +17,7 @@ internal static class HeaderNames
     public static ReadOnlySpan<byte> TE => "TE"u8;
     public static ReadOnlySpan<byte> Trailer => "Trailer"u8;
     public static ReadOnlySpan<byte> Authorization => "Authorization"u8;
+    public static ReadOnlySpan<byte> Cookie => "Cookie"u8;
     public static ReadOnlySpan<byte> Http2Settings => "HTTP2-Settings"u8;
     public static ReadOnlySpan<byte> SecWebSocketProtocol => "Sec-WebSocket-Protocol"u8;
     public static ReadOnlySpan<byte> ImpersonatePrefix => "Impersonate-"u8;
@@ -37,6 +38,8 @@ internal static class HeaderNames
                 return Ascii.EqualsIgnoreCase(name, TE) ? HeaderKind.HopByHop : HeaderKind.Other;
             case 4:
                 return Ascii.EqualsIgnoreCase(name, Host) ? HeaderKind.Host : HeaderKind.Other;
+            case 6:
+                return Ascii.EqualsIgnoreCase(name, Cookie) ? HeaderKind.Cookie : HeaderKind.Other;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, Upgrade))
                 {

@@ -145,7 +145,7 @@ internal static class RequestHeadRewriter
             or HeaderKind.Connection or HeaderKind.Upgrade => true,
 
         // Hop-by-hop (RFC 9110 section 7.6.1) and identity: never forwarded.
-        HeaderKind.HopByHop or HeaderKind.ProxyAuthorization or HeaderKind.Authorization
+        HeaderKind.HopByHop or HeaderKind.ProxyAuthorization or HeaderKind.Authorization or HeaderKind.Cookie
             or HeaderKind.Impersonation or HeaderKind.RemoteIdentity => true,
 
         // Anything else the client declared hop-by-hop in Connection (RFC 9110 section 7.6.1). This can

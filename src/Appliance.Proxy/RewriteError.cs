@@ -8,7 +8,7 @@ public enum RewriteError
 
     /// <summary>
     /// The final check found an identity-bearing header (Impersonate-*, Authorization, Proxy-Authorization,
-    /// X-Remote-*, or a bearer subprotocol) outside the proxy's own block: a removal rule failed.
+    /// X-Remote-*, Cookie, or a bearer subprotocol) outside the proxy's own block: a removal rule failed.
     /// </summary>
     ForeignIdentityHeader,
 

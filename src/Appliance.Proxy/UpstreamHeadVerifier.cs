@@ -66,6 +66,7 @@ internal static class UpstreamHeadVerifier
                     break;
                 case HeaderKind.ProxyAuthorization:
                 case HeaderKind.RemoteIdentity:
+                case HeaderKind.Cookie:
                     return RewriteError.ForeignIdentityHeader;
                 case HeaderKind.SecWebSocketProtocol:
                     if (colon >= 0 && ContainsBearerSubprotocol(line[(colon + 1)..]))

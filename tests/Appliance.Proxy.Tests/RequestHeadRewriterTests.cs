@@ -37,6 +37,8 @@ public class RequestHeadRewriterTests
             "x_remote_user: admin\r\n" +
             "Authorization: Bearer token-abcde:secret\r\n" +
             "Proxy-Authorization: Basic YWRtaW46YWRtaW4=\r\n" +
+            "Cookie: R_SESS=token-abcde:secret; CSRF=123\r\n" +
+            "cookie: other=1\r\n" +
             "\r\n");
 
         Assert.Equal(RewriteError.None, error);
@@ -48,6 +50,7 @@ public class RequestHeadRewriterTests
         Assert.DoesNotContain("_", head, StringComparison.Ordinal);
         Assert.DoesNotContain("Impersonate-Uid", head, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Proxy-Authorization", head, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Cookie", head, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(["u-abc12"], Rewrite.Values(fields, "Impersonate-User"));
         Assert.Equal(["local://g-devs", "system:authenticated"], Rewrite.Values(fields, "Impersonate-Group"));
         Assert.Equal(["local://u-abc12"], Rewrite.Values(fields, "Impersonate-Extra-principalid"));
@@ -227,6 +230,7 @@ public class RequestHeadRewriterTests
         "Authorization: Bearer stolen\r\n",
         "Proxy-Authorization: Basic YTpi\r\n",
         "X-Remote-User: admin\r\n",
+        "Cookie: R_SESS=token-abcde:secret\r\n",
         "Sec-WebSocket-Protocol: v4.channel.k8s.io, base64url.bearer.authorization.k8s.io.dG9rZW4\r\n",
     };
 

@@ -25,6 +25,7 @@ public class UpstreamHeadVerifierTests
     [InlineData("Authorization: Basic YTpi\r\n")]
     [InlineData("x-remote-user: admin\r\n")]
     [InlineData("Proxy-Authorization: Basic YTpi\r\n")]
+    [InlineData("COOKIE: R_SESS=token-abcde:secret\r\n")]
     [InlineData("Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.dG9rZW4\r\n")]
     public void IdentityHeaderBeforeOurBlock_FailsClosed(string header)
     {
