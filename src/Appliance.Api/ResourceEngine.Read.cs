@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Appliance.Store;
+using Microsoft.AspNetCore.Http;
+
+namespace Appliance.Api;
+
+public sealed partial class ResourceEngine
+{
+    private async Task GetAsync(HttpContext context, RequestTarget target)
+    {
+        string name = target.Name!;
+        GetResult result = _store.Get(target.Definition.Key(target.Namespace, name));
+        if (result.Status != StoreStatus.Ok)
+        {
+            throw new ApiException(FromStoreStatus(result.Status, target, name));
+        }
+
+        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, Materialize(result.Item!.Value, result.Item.ModRevision)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A list at one store revision (the list's resourceVersion). With <c>limit</c>, store pages are read
+    /// until <c>limit</c> objects match the selectors, so a page is never larger than asked and the
+    /// continue token resumes right after the last object examined, at the same revision.
+    /// </summary>
+    private async Task ListAsync(HttpContext context, RequestTarget target)
+    {
+        IQueryCollection query = context.Request.Query;
+        (LabelSelector labels, FieldSelector fields) = ParseSelectors(query);
+        int limit = 0;
+        string? limitText = query["limit"];
+        if (!string.IsNullOrEmpty(limitText) && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 0))
+        {
+            throw new ApiException(ApiErrors.BadRequest($"invalid limit: {limitText}"));
+        }
+
+        string? continueToken = query["continue"];
+        if (string.IsNullOrEmpty(continueToken))
+        {
+            continueToken = null;
+        }
+
+        string prefix = target.Definition.ListPrefix(target.Namespace);
+        var items = new List<JsonObject>();
+        long revision = 0;
+        while (true)
+        {
+            RangeResult page = _store.Range(prefix, limit == 0 ? 0 : limit - items.Count, continueToken, revision);
+            switch (page.Status)
+            {
+                case StoreStatus.Ok:
+                    break;
+                case StoreStatus.InvalidContinue:
+                    throw new ApiException(ApiErrors.BadRequest("the continue parameter is not valid for this request"));
+                case StoreStatus.Compacted:
+                    throw new ApiException(ApiErrors.Expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."));
+                default:
+                    throw new ApiException(ApiErrors.InternalError("list failed: " + page.Status));
+            }
+
+            revision = page.Revision;
+            foreach (KeyValue item in page.Items)
+            {
+                JsonObject obj = Materialize(item.Value, item.ModRevision);
+                if (labels.Matches(obj) && fields.Matches(obj))
+                {
+                    items.Add(obj);
+                }
+            }
+
+            continueToken = page.Continue;
+            if (continueToken is null || (limit > 0 && items.Count >= limit))
+            {
+                break;
+            }
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = JsonResponses.ContentType;
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("kind", target.Definition.Kind + "List");
+            writer.WriteString("apiVersion", target.Definition.ApiVersion);
+            writer.WriteStartObject("metadata");
+            writer.WriteString("resourceVersion", revision.ToString(CultureInfo.InvariantCulture));
+            if (continueToken is not null)
+            {
+                writer.WriteString("continue", continueToken);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartArray("items");
+            foreach (JsonObject obj in items)
+            {
+                obj.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static (LabelSelector Labels, FieldSelector Fields) ParseSelectors(IQueryCollection query)
+    {
+        if (!LabelSelector.TryParse(query["labelSelector"], out LabelSelector labels, out string? error))
+        {
+            throw new ApiException(ApiErrors.BadRequest(error!));
+        }
+
+        if (!FieldSelector.TryParse(query["fieldSelector"], out FieldSelector fields, out error))
+        {
+            throw new ApiException(ApiErrors.BadRequest(error!));
+        }
+
+        return (labels, fields);
+    }
+}

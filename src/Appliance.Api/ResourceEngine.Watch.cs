@@ -1,0 +1,133 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Appliance.Store;
+using Microsoft.AspNetCore.Http;
+
+namespace Appliance.Api;
+
+public sealed partial class ResourceEngine
+{
+    /// <summary>
+    /// Without <c>timeoutSeconds</c> a watch ends after this long; kube-apiserver picks 30-60 min at
+    /// random so clients re-watch (and the server sheds stale streams) regularly.
+    /// </summary>
+    public static readonly TimeSpan DefaultWatchTimeout = TimeSpan.FromMinutes(30);
+
+    private static readonly byte[] NewLine = "\n"u8.ToArray();
+
+    /// <summary>
+    /// <c>?watch=1</c>: a chunked stream of WatchEvent JSON lines. With a resourceVersion the stream
+    /// carries every change after it; without one (or "0") it starts with an ADDED event per existing
+    /// object, then every change after that snapshot (the "get state and start at most recent" rule).
+    /// A resourceVersion older than the compacted history, or a watcher that falls too far behind,
+    /// ends the stream with an ERROR event carrying a 410 Expired Status: the client relists.
+    /// </summary>
+    private async Task WatchAsync(HttpContext context, RequestTarget target)
+    {
+        IQueryCollection query = context.Request.Query;
+        (LabelSelector labels, FieldSelector fields) = ParseSelectors(query);
+        TimeSpan timeout = DefaultWatchTimeout;
+        string? timeoutText = query["timeoutSeconds"];
+        if (!string.IsNullOrEmpty(timeoutText))
+        {
+            if (!int.TryParse(timeoutText, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds))
+            {
+                throw new ApiException(ApiErrors.BadRequest($"invalid timeoutSeconds: {timeoutText}"));
+            }
+
+            timeout = TimeSpan.FromSeconds(seconds);
+        }
+
+        string prefix = target.Definition.ListPrefix(target.Namespace);
+        string? resourceVersion = query["resourceVersion"];
+        IReadOnlyList<KeyValue> initial = [];
+        long after;
+        if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0")
+        {
+            RangeResult snapshot = _store.Range(prefix);
+            initial = snapshot.Items;
+            after = snapshot.Revision;
+        }
+        else if (!TryParseRevision(resourceVersion, out after))
+        {
+            throw new ApiException(ApiErrors.BadRequest($"invalid resourceVersion: {resourceVersion}"));
+        }
+
+        using StoreWatcher watcher = _store.Watch(prefix, after);
+        using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, context.RequestAborted);
+        CancellationToken cancellationToken = linked.Token;
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = JsonResponses.ContentType;
+        await context.Response.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        await using (writer.ConfigureAwait(false))
+        {
+            try
+            {
+                foreach (KeyValue item in initial)
+                {
+                    JsonObject obj = Materialize(item.Value, item.ModRevision);
+                    if (labels.Matches(obj) && fields.Matches(obj))
+                    {
+                        WriteEvent(writer, context.Response.BodyWriter, "ADDED", obj);
+                    }
+                }
+
+                await context.Response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
+                while (await watcher.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (watcher.TryRead(out WatchEvent? change))
+                    {
+                        JsonObject obj = Materialize(change.Value, change.Revision);
+
+                        // Filtering on the new state only: an object that stops matching is not yet
+                        // reported as DELETED to a selector watch (kube-apiserver does that).
+                        if (labels.Matches(obj) && fields.Matches(obj))
+                        {
+                            string type = change.Type == WatchEventType.Delete ? "DELETED" : change.PrevRevision == 0 ? "ADDED" : "MODIFIED";
+                            WriteEvent(writer, context.Response.BodyWriter, type, obj);
+                        }
+                    }
+
+                    // One flush per batch of events read, not per event.
+                    await context.Response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (watcher.Status is StoreStatus.Compacted or StoreStatus.Lagged)
+                {
+                    ApiStatus expired = ApiErrors.Expired($"too old resource version: {after} ({_store.CompactRevision})");
+                    writer.Reset(context.Response.BodyWriter);
+                    writer.WriteStartObject();
+                    writer.WriteString("type", "ERROR");
+                    writer.WritePropertyName("object");
+                    JsonSerializer.Serialize(writer, expired, ApiJsonContext.Default.ApiStatus);
+                    writer.WriteEndObject();
+                    writer.Flush();
+                    context.Response.BodyWriter.Write(NewLine);
+                    await context.Response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // timeoutSeconds elapsed or the client went away: the stream simply ends.
+            }
+        }
+    }
+
+    private static void WriteEvent(Utf8JsonWriter writer, System.IO.Pipelines.PipeWriter output, string type, JsonObject obj)
+    {
+        writer.Reset(output);
+        writer.WriteStartObject();
+        writer.WriteString("type", type);
+        writer.WritePropertyName("object");
+        obj.WriteTo(writer);
+        writer.WriteEndObject();
+        writer.Flush();
+        output.Write(NewLine);
+    }
+}

@@ -1,0 +1,389 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Appliance.Store;
+using Microsoft.AspNetCore.Http;
+
+namespace Appliance.Api;
+
+public sealed partial class ResourceEngine
+{
+    // apimachinery's SimpleNameGenerator alphabet: no vowels (no words), no look-alike characters.
+    private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+    private const int GenerateNameSuffixLength = 5;
+
+    /// <summary>
+    /// Creates an object as a POST would (also used at start-up to create the <c>default</c> namespace).
+    /// Returns the stored object with its resource version; throws <see cref="ApiException"/> otherwise.
+    /// </summary>
+    internal async Task<JsonObject> CreateAsync(ResourceDefinition definition, string? namespaceName, JsonObject obj, bool dryRun)
+    {
+        var target = new RequestTarget(definition, namespaceName, null);
+        JsonObject metadata = Metadata(obj);
+        PrepareIdentity(target, obj, metadata);
+        string? name = GetString(metadata, "name");
+        string? generateName = GetString(metadata, "generateName");
+        if (string.IsNullOrEmpty(name) && string.IsNullOrEmpty(generateName))
+        {
+            throw new ApiException(ApiErrors.Invalid(definition.Group, definition.Kind, "",
+                [new ApiStatusCause { Reason = "FieldValueRequired", Field = "metadata.name", Message = "Required value: name or generateName is required" }]));
+        }
+
+        if (definition.Namespaced)
+        {
+            GetResult ns = _store.Get(Namespaces.Key(null, namespaceName!));
+            if (ns.Status != StoreStatus.Ok)
+            {
+                throw new ApiException(ApiErrors.NotFound("", "namespaces", namespaceName!));
+            }
+        }
+
+        metadata.Remove("resourceVersion");
+        metadata.Remove("deletionTimestamp");
+        metadata["uid"] = Guid.NewGuid().ToString();
+        metadata["creationTimestamp"] = Timestamp();
+        metadata["generation"] = 1;
+
+        for (int attempt = 0; ; attempt++)
+        {
+            bool generated = string.IsNullOrEmpty(name);
+            string candidate = generated ? generateName + RandomSuffix() : name!;
+            metadata["name"] = candidate;
+            Validate(definition, obj, candidate);
+            byte[] value = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
+            if (dryRun)
+            {
+                return obj;
+            }
+
+            WriteResult result = await _store.CreateAsync(definition.Key(namespaceName, candidate), value).ConfigureAwait(false);
+            if (result.IsOk)
+            {
+                SetResourceVersion(obj, result.Revision);
+                return obj;
+            }
+
+            // A generated name that collides is retried with a new suffix, as kube-apiserver does.
+            if (!(generated && result.Status == StoreStatus.AlreadyExists && attempt < MaxWriteAttempts))
+            {
+                throw new ApiException(FromStoreStatus(result.Status, target, candidate));
+            }
+        }
+    }
+
+    private ResourceDefinition Namespaces => Registry.Find("", "v1", "namespaces")!;
+
+    private async Task CreateFromRequestAsync(HttpContext context, RequestTarget target)
+    {
+        JsonObject obj = await ReadObjectAsync(context, target.Definition).ConfigureAwait(false);
+        JsonObject created = await CreateAsync(target.Definition, target.Namespace, obj, IsDryRun(context)).ConfigureAwait(false);
+        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status201Created, created).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// PUT: replaces the object. With <c>metadata.resourceVersion</c> the write is a compare-and-swap on it
+    /// (409 Conflict when stale); without, it is unconditional, as kube-apiserver allows for these kinds.
+    /// uid, creationTimestamp and generation are the server's: kept from the stored object, and
+    /// generation is bumped only when something outside metadata and status changed.
+    /// </summary>
+    private async Task UpdateAsync(HttpContext context, RequestTarget target)
+    {
+        ResourceDefinition definition = target.Definition;
+        string name = target.Name!;
+        JsonObject obj = await ReadObjectAsync(context, definition).ConfigureAwait(false);
+        JsonObject metadata = Metadata(obj);
+        PrepareIdentity(target, obj, metadata);
+        string? bodyName = GetString(metadata, "name");
+        if (bodyName != name)
+        {
+            throw new ApiException(ApiErrors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})"));
+        }
+
+        long expected = 0;
+        string? resourceVersion = GetString(metadata, "resourceVersion");
+        if (!string.IsNullOrEmpty(resourceVersion) && (!TryParseRevision(resourceVersion, out expected) || expected == 0))
+        {
+            throw new ApiException(ApiErrors.Invalid(definition.Group, definition.Kind, name,
+                [new ApiStatusCause { Reason = "FieldValueInvalid", Field = "metadata.resourceVersion", Message = $"Invalid value: \"{resourceVersion}\": must be a positive integer" }]));
+        }
+
+        metadata.Remove("resourceVersion");
+        string key = definition.Key(target.Namespace, name);
+        for (int attempt = 0; ; attempt++)
+        {
+            GetResult current = _store.Get(key);
+            if (current.Status != StoreStatus.Ok)
+            {
+                throw new ApiException(FromStoreStatus(current.Status, target, name));
+            }
+
+            if (expected != 0 && expected != current.Item!.ModRevision)
+            {
+                throw new ApiException(ApiErrors.Conflict(definition.Group, definition.Resource, name));
+            }
+
+            JsonObject old = Materialize(current.Item!.Value, current.Item.ModRevision);
+            JsonObject oldMetadata = Metadata(old);
+            metadata["uid"] = oldMetadata["uid"]?.DeepClone();
+            metadata["creationTimestamp"] = oldMetadata["creationTimestamp"]?.DeepClone();
+            Validate(definition, obj, name);
+            long generation = oldMetadata["generation"] is JsonValue g && g.TryGetValue(out long value) ? value : 1;
+            metadata["generation"] = SpecChanged(old, obj) ? generation + 1 : generation;
+
+            if (IsDryRun(context))
+            {
+                SetResourceVersion(obj, current.Item.ModRevision);
+                break;
+            }
+
+            byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
+            WriteResult result = await _store.UpdateAsync(key, bytes, current.Item.ModRevision).ConfigureAwait(false);
+            if (result.IsOk)
+            {
+                SetResourceVersion(obj, result.Revision);
+                break;
+            }
+
+            // Without a resourceVersion from the client, a race with another writer is ours to retry.
+            if (expected != 0 || result.Status != StoreStatus.Conflict || attempt >= MaxWriteAttempts)
+            {
+                throw new ApiException(FromStoreStatus(result.Status, target, name));
+            }
+        }
+
+        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, obj).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes at once (finalizers and graceful deletion are not implemented yet) and answers with a
+    /// Success Status, as kube-apiserver does for kinds that do not return the deleted object. Honours
+    /// DeleteOptions <c>preconditions</c> (uid, resourceVersion). A namespace takes its objects with it.
+    /// </summary>
+    private async Task DeleteAsync(HttpContext context, RequestTarget target)
+    {
+        ResourceDefinition definition = target.Definition;
+        string name = target.Name!;
+        JsonObject? options = context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0
+            ? await ReadBodyAsync(context).ConfigureAwait(false)
+            : null;
+        string? preconditionUid = options?["preconditions"]?["uid"]?.GetValue<string>();
+        string? preconditionVersion = options?["preconditions"]?["resourceVersion"]?.GetValue<string>();
+        string key = definition.Key(target.Namespace, name);
+        for (int attempt = 0; ; attempt++)
+        {
+            GetResult current = _store.Get(key);
+            if (current.Status != StoreStatus.Ok)
+            {
+                throw new ApiException(FromStoreStatus(current.Status, target, name));
+            }
+
+            JsonObject old = Materialize(current.Item!.Value, current.Item.ModRevision);
+            string? uid = GetString(Metadata(old), "uid");
+            if ((preconditionUid is not null && preconditionUid != uid)
+                || (preconditionVersion is not null && preconditionVersion != current.Item.ModRevision.ToString(CultureInfo.InvariantCulture)))
+            {
+                throw new ApiException(ApiErrors.Conflict(definition.Group, definition.Resource, name));
+            }
+
+            if (!IsDryRun(context))
+            {
+                WriteResult result = await _store.DeleteAsync(key, current.Item.ModRevision).ConfigureAwait(false);
+                if (!result.IsOk)
+                {
+                    if (result.Status == StoreStatus.Conflict && preconditionVersion is null && attempt < MaxWriteAttempts)
+                    {
+                        continue;
+                    }
+
+                    throw new ApiException(FromStoreStatus(result.Status, target, name));
+                }
+
+                if (definition == Namespaces)
+                {
+                    await DeleteNamespaceContentsAsync(name).ConfigureAwait(false);
+                }
+            }
+
+            await JsonResponses.WriteStatusAsync(context, ApiErrors.Deleted(definition.Group, definition.Resource, name, uid)).ConfigureAwait(false);
+            return;
+        }
+    }
+
+    // Stand-in for the namespace controller until finalizers land: the namespace is already gone, so
+    // nothing new can be created in it, and its objects are removed one by one.
+    private async Task DeleteNamespaceContentsAsync(string namespaceName)
+    {
+        foreach (ResourceDefinition definition in Registry.All)
+        {
+            if (!definition.Namespaced)
+            {
+                continue;
+            }
+
+            RangeResult page = _store.Range(definition.ListPrefix(namespaceName));
+            foreach (KeyValue item in page.Items)
+            {
+                await _store.DeleteAsync(item.Key, 0).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>apiVersion/kind must be the URL's (set when absent); namespace must be the URL's.</summary>
+    private static void PrepareIdentity(RequestTarget target, JsonObject obj, JsonObject metadata)
+    {
+        ResourceDefinition definition = target.Definition;
+        string? apiVersion = GetString(obj, "apiVersion");
+        string? kind = GetString(obj, "kind");
+        if ((!string.IsNullOrEmpty(apiVersion) && apiVersion != definition.ApiVersion) || (!string.IsNullOrEmpty(kind) && kind != definition.Kind))
+        {
+            throw new ApiException(ApiErrors.BadRequest($"the API version in the data ({apiVersion}) and kind ({kind}) do not match the request ({definition.ApiVersion}, {definition.Kind})"));
+        }
+
+        obj["apiVersion"] = definition.ApiVersion;
+        obj["kind"] = definition.Kind;
+        string? bodyNamespace = GetString(metadata, "namespace");
+        if (definition.Namespaced)
+        {
+            if (!string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != target.Namespace)
+            {
+                throw new ApiException(ApiErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+
+            metadata["namespace"] = target.Namespace;
+        }
+        else
+        {
+            metadata.Remove("namespace");
+        }
+    }
+
+    private static void Validate(ResourceDefinition definition, JsonObject obj, string name)
+    {
+        var causes = new List<ApiStatusCause>();
+        string? nameError = NameValidation.Validate(name, definition.NameIsDnsLabel);
+        if (nameError is not null)
+        {
+            causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = "metadata.name", Message = $"Invalid value: \"{name}\": {nameError}" });
+        }
+
+        if (obj["metadata"]?["labels"] is JsonNode labels && labels is not JsonObject)
+        {
+            causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = "metadata.labels", Message = "Invalid value: must be an object of strings" });
+        }
+
+        definition.Prepare?.Invoke(obj, causes);
+        if (causes.Count > 0)
+        {
+            throw new ApiException(ApiErrors.Invalid(definition.Group, definition.Kind, name, causes));
+        }
+    }
+
+    private static bool SpecChanged(JsonObject old, JsonObject updated)
+    {
+        foreach ((string property, JsonNode? value) in updated)
+        {
+            if (property is "metadata" or "status" or "apiVersion" or "kind")
+            {
+                continue;
+            }
+
+            if (!JsonNode.DeepEquals(value, old[property]))
+            {
+                return true;
+            }
+        }
+
+        foreach ((string property, _) in old)
+        {
+            if (property is not ("metadata" or "status" or "apiVersion" or "kind") && !updated.ContainsKey(property))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The request body as an object: JSON, or Kubernetes protobuf for kinds with a
+    /// <see cref="ResourceDefinition.Protobuf"/> schema; 415 for any other media type.
+    /// </summary>
+    private static async Task<JsonObject> ReadObjectAsync(HttpContext context, ResourceDefinition definition)
+    {
+        string? contentType = context.Request.ContentType;
+        bool protobuf = contentType is not null && contentType.StartsWith(KubernetesProtobuf.MediaType, StringComparison.OrdinalIgnoreCase);
+        if (contentType is not null && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase) && !(protobuf && definition.Protobuf is not null))
+        {
+            throw new ApiException(new ApiStatus { Code = 415, Reason = "UnsupportedMediaType", Message = $"the body of the request was in an unknown format - accepted media types include: application/json" });
+        }
+
+        ArraySegment<byte> body = await ReadBodyBytesAsync(context).ConfigureAwait(false);
+        if (body.Count == 0)
+        {
+            throw new ApiException(ApiErrors.BadRequest($"the body of the request must be a {definition.Kind} object"));
+        }
+
+        if (protobuf)
+        {
+            return KubernetesProtobuf.TryDecode(body, definition.Protobuf!, out JsonObject decoded, out string? error)
+                ? decoded
+                : throw new ApiException(ApiErrors.BadRequest("the body of the request is not valid protobuf: " + error));
+        }
+
+        return ParseJsonObject(body);
+    }
+
+    /// <summary>The body as a JSON object (null when empty), e.g. DeleteOptions.</summary>
+    private static async Task<JsonObject?> ReadBodyAsync(HttpContext context)
+    {
+        ArraySegment<byte> body = await ReadBodyBytesAsync(context).ConfigureAwait(false);
+        return body.Count == 0 ? null : ParseJsonObject(body);
+    }
+
+    private static JsonObject ParseJsonObject(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            return JsonNode.Parse(body) as JsonObject
+                ?? throw new ApiException(ApiErrors.BadRequest("the body of the request must be a JSON object"));
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(ApiErrors.BadRequest("the body of the request is not valid JSON: " + e.Message));
+        }
+    }
+
+    /// <summary>The whole body; 413 above <see cref="MaxBodyBytes"/> (kube-apiserver's limit).</summary>
+    private static async Task<ArraySegment<byte>> ReadBodyBytesAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                throw new ApiException(new ApiStatus { Code = 413, Reason = "RequestEntityTooLarge", Message = "the request body is larger than 3 MiB" });
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static bool IsDryRun(HttpContext context) => context.Request.Query["dryRun"] == "All";
+
+    private string Timestamp()
+        => _timeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string RandomSuffix()
+        => string.Create(GenerateNameSuffixLength, 0, static (span, _) =>
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = GenerateNameAlphabet[RandomNumberGenerator.GetInt32(GenerateNameAlphabet.Length)];
+            }
+        });
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Appliance.Store;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Api;
+
+/// <summary>
+/// The generic resource engine: one set of handlers (get, list, watch, create, update, delete) that
+/// serves every kind in the <see cref="ResourceRegistry"/> over the <see cref="KeyValueStore"/>.
+/// Objects are untyped <see cref="JsonObject"/>s; what differs per kind is data in
+/// <see cref="ResourceDefinition"/>.
+/// </summary>
+/// <remarks>
+/// Stored values are the object's JSON without <c>metadata.resourceVersion</c>: the resource version is
+/// the key's mod-revision (DESIGN.md, "API objects"), which is only known after the write commits, so it
+/// is added on every read instead of being stored.
+/// </remarks>
+public sealed partial class ResourceEngine
+{
+    /// <summary>kube-apiserver's request body limit (3 MiB); larger bodies get 413.</summary>
+    public const int MaxBodyBytes = 3 * 1024 * 1024;
+
+    private const int MaxWriteAttempts = 8;
+
+    private readonly KeyValueStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<ResourceEngine> _logger;
+
+    public ResourceEngine(KeyValueStore store, ResourceRegistry registry, TimeProvider timeProvider, ILogger<ResourceEngine> logger)
+    {
+        _store = store;
+        Registry = registry;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    public ResourceRegistry Registry { get; }
+
+    /// <summary>The endpoint for every resource route: resolves the target and dispatches on the method.</summary>
+    internal async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            RequestTarget target = ResolveTarget(context.Request.RouteValues);
+            string method = context.Request.Method;
+            if (HttpMethods.IsGet(method))
+            {
+                if (target.Name is not null)
+                {
+                    await GetAsync(context, target).ConfigureAwait(false);
+                }
+                else if (IsTrue(context.Request.Query["watch"]))
+                {
+                    await WatchAsync(context, target).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ListAsync(context, target).ConfigureAwait(false);
+                }
+            }
+            else if (HttpMethods.IsPost(method) && target.Name is null && (target.Namespace is not null || !target.Definition.Namespaced))
+            {
+                await CreateFromRequestAsync(context, target).ConfigureAwait(false);
+            }
+            else if (HttpMethods.IsPut(method) && target.Name is not null)
+            {
+                await UpdateAsync(context, target).ConfigureAwait(false);
+            }
+            else if (HttpMethods.IsDelete(method) && target.Name is not null)
+            {
+                await DeleteAsync(context, target).ConfigureAwait(false);
+            }
+            else
+            {
+                throw new ApiException(ApiErrors.MethodNotAllowed(method));
+            }
+        }
+        catch (ApiException e) when (!context.Response.HasStarted)
+        {
+            await JsonResponses.WriteStatusAsync(context, e.Status).ConfigureAwait(false);
+        }
+    }
+
+    private RequestTarget ResolveTarget(Microsoft.AspNetCore.Routing.RouteValueDictionary routeValues)
+    {
+        string group = routeValues["group"] as string ?? "";
+        string version = routeValues["version"] as string ?? "v1";
+        string resource = routeValues["resource"] as string ?? "";
+        string? namespaceName = routeValues["namespace"] as string;
+        string? name = routeValues["name"] as string;
+        ResourceDefinition? definition = Registry.Find(group, version, resource);
+
+        // A namespaced path for a cluster-scoped kind, or one object of a namespaced kind without its
+        // namespace, names nothing: kube-apiserver answers those with a plain 404 too.
+        if (definition is null
+            || (namespaceName is not null && !definition.Namespaced)
+            || (name is not null && definition.Namespaced && namespaceName is null))
+        {
+            throw new ApiException(ApiErrors.NotFoundPath());
+        }
+
+        return new RequestTarget(definition, namespaceName, name);
+    }
+
+    /// <summary>The stored object with its resource version filled in from the store's mod-revision.</summary>
+    private static JsonObject Materialize(byte[] value, long modRevision)
+    {
+        if (JsonNode.Parse(value) is not JsonObject obj)
+        {
+            throw new InvalidDataException("A stored object is not a JSON object.");
+        }
+
+        SetResourceVersion(obj, modRevision);
+        return obj;
+    }
+
+    private static void SetResourceVersion(JsonObject obj, long revision)
+        => Metadata(obj)["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The object's metadata, created when absent.</summary>
+    private static JsonObject Metadata(JsonObject obj)
+    {
+        if (obj["metadata"] is JsonObject metadata)
+        {
+            return metadata;
+        }
+
+        metadata = new JsonObject();
+        obj["metadata"] = metadata;
+        return metadata;
+    }
+
+    private static string? GetString(JsonObject obj, string property)
+        => obj[property] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
+
+    private static bool IsTrue(string? value) => value is "1" or "true" or "True";
+
+    private static bool TryParseRevision(string? text, out long revision)
+        => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out revision) && revision >= 0;
+
+    private static ApiStatus FromStoreStatus(StoreStatus status, RequestTarget target, string name) => status switch
+    {
+        StoreStatus.NotFound => ApiErrors.NotFound(target.Definition.Group, target.Definition.Resource, name),
+        StoreStatus.AlreadyExists => ApiErrors.AlreadyExists(target.Definition.Group, target.Definition.Resource, name),
+        StoreStatus.Conflict => ApiErrors.Conflict(target.Definition.Group, target.Definition.Resource, name),
+        StoreStatus.ValueTooLarge => new ApiStatus { Code = 413, Reason = "RequestEntityTooLarge", Message = "the object is too large to store" },
+        StoreStatus.InvalidKey => ApiErrors.BadRequest($"the name \"{name}\" cannot be stored"),
+        StoreStatus.Closed => new ApiStatus { Code = 503, Reason = "ServiceUnavailable", Message = "the store is shutting down" },
+        _ => ApiErrors.InternalError("unexpected store result " + status),
+    };
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Appliance.Api.Tests;
+
+/// <summary>End to end with the real kubectl (v1.32) against the in-process server.</summary>
+public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiServerFixture>
+{
+    [Fact]
+    public async Task KubectlCreateNamespace_ThenGetNamespace()
+    {
+        KubectlResult created = await server.RunKubectlAsync("create namespace kc-ns");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Contains("namespace/kc-ns created", created.Stdout);
+
+        KubectlResult get = await server.RunKubectlAsync("get namespace kc-ns -o json");
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal("Active", (string?)JsonNode.Parse(get.Stdout)!["status"]!["phase"]);
+    }
+
+    [Fact]
+    public async Task KubectlCreateConfigMapFromLiteral_GetJsonHasTheFields()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        KubectlResult created = await server.RunKubectlAsync($"-n {ns} create configmap app-config --from-literal=mode=fast --from-literal=level=3");
+        Assert.True(created.ExitCode == 0, created.ToString());
+
+        KubectlResult get = await server.RunKubectlAsync($"-n {ns} get configmap app-config -o json");
+        Assert.True(get.ExitCode == 0, get.ToString());
+        JsonNode cm = JsonNode.Parse(get.Stdout)!;
+        Assert.Equal("ConfigMap", (string?)cm["kind"]);
+        Assert.Equal("fast", (string?)cm["data"]!["mode"]);
+        Assert.Equal("3", (string?)cm["data"]!["level"]);
+        Assert.Equal(ns, (string?)cm["metadata"]!["namespace"]);
+        Assert.False(string.IsNullOrEmpty((string?)cm["metadata"]!["uid"]));
+    }
+
+    [Fact]
+    public async Task KubectlGetByShortName_PrintsATable()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap listed --from-literal=a=b")).ExitCode);
+
+        KubectlResult get = await server.RunKubectlAsync($"-n {ns} get cm");
+        Assert.True(get.ExitCode == 0, get.ToString());
+        string[] lines = get.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("NAME", lines[0]);
+        Assert.Contains(lines, line => line.StartsWith("listed ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task KubectlDelete_RemovesTheConfigMap()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap doomed --from-literal=a=b")).ExitCode);
+
+        KubectlResult deleted = await server.RunKubectlAsync($"-n {ns} delete configmap doomed");
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Contains("configmap \"doomed\" deleted", deleted.Stdout);
+        using HttpResponseMessage get = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps/doomed");
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+
+        KubectlResult missing = await server.RunKubectlAsync($"-n {ns} get configmap doomed");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("configmaps \"doomed\" not found", missing.Stderr);
+    }
+
+    [Fact]
+    public async Task KubectlCreateFromFile_CreatesASecretFromStringData()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        string file = Path.Combine(Path.GetTempPath(), $"secret-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, $"""
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: from-file
+              namespace: {ns}
+            stringData:
+              token: s3cret
+            """);
+        try
+        {
+            // No OpenAPI is served yet, so client-side schema validation is turned off.
+            KubectlResult created = await server.RunKubectlAsync($"create --validate=false -f {file}");
+            Assert.True(created.ExitCode == 0, created.ToString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        KubectlResult get = await server.RunKubectlAsync($"-n {ns} get secret from-file -o jsonpath={{.data.token}}");
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal(Convert.ToBase64String("s3cret"u8), get.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task KubectlApiResources_ListsTheServedKinds()
+    {
+        KubectlResult result = await server.RunKubectlAsync("api-resources");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        string[] lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("configmaps ", StringComparison.Ordinal) && l.Contains(" cm ", StringComparison.Ordinal) && l.Contains("ConfigMap", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("namespaces ", StringComparison.Ordinal) && l.Contains("false", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("secrets ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("settings ", StringComparison.Ordinal) && l.Contains("management.appliance.io/v1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task KubectlGetWatch_PrintsAConfigMapCreatedWhileWatching()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap first --from-literal=a=b")).ExitCode);
+
+        using Process watch = server.StartKubectl($"-n {ns} get cm -w");
+        using var stderr = new StringWriter();
+        Task drainErrors = Task.Run(async () => stderr.Write(await watch.StandardError.ReadToEndAsync()));
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            var seen = new List<string>();
+            Assert.True(await ReadUntilAsync(watch.StandardOutput, "first", seen, timeout.Token), $"initial list not printed: {string.Join('\n', seen)}");
+
+            var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "second" } };
+            using HttpResponseMessage created = await server.Client.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiServerFixture.Json(body));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.True(await ReadUntilAsync(watch.StandardOutput, "second", seen, timeout.Token), $"watch event not printed: {string.Join('\n', seen)}\n{stderr}");
+        }
+        finally
+        {
+            watch.Kill(entireProcessTree: true);
+            await watch.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        }
+    }
+
+    private static async Task<bool> ReadUntilAsync(StreamReader reader, string name, List<string> seen, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                seen.Add(line);
+                if (line.StartsWith(name + " ", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return false;
+    }
+}
