@@ -98,8 +98,15 @@ public static class KubernetesProtobuf
 
             switch (field.Kind)
             {
+                // Go's protobuf marshalling writes zero values that its JSON (omitempty) leaves out:
+                // empty strings, 0 and the zero Time are dropped so both encodings give the same object.
                 case ProtobufFieldKind.String:
-                    into[field.JsonName] = Encoding.UTF8.GetString(reader.ReadBytes());
+                    string text = Encoding.UTF8.GetString(reader.ReadBytes());
+                    if (text.Length > 0)
+                    {
+                        into[field.JsonName] = text;
+                    }
+
                     break;
                 case ProtobufFieldKind.Bytes:
                     into[field.JsonName] = Convert.ToBase64String(reader.ReadBytes());
@@ -108,10 +115,20 @@ public static class KubernetesProtobuf
                     into[field.JsonName] = reader.ReadVarint() != 0;
                     break;
                 case ProtobufFieldKind.Int64:
-                    into[field.JsonName] = (long)reader.ReadVarint();
+                    long number64 = (long)reader.ReadVarint();
+                    if (number64 != 0)
+                    {
+                        into[field.JsonName] = number64;
+                    }
+
                     break;
                 case ProtobufFieldKind.Time:
-                    into[field.JsonName] = ReadTime(reader.ReadBytes());
+                    string? time = ReadTime(reader.ReadBytes());
+                    if (time is not null)
+                    {
+                        into[field.JsonName] = time;
+                    }
+
                     break;
                 case ProtobufFieldKind.StringMap or ProtobufFieldKind.BytesMap:
                     JsonObject map = into[field.JsonName] as JsonObject ?? [];
@@ -157,7 +174,7 @@ public static class KubernetesProtobuf
         return key;
     }
 
-    private static string ReadTime(ReadOnlySpan<byte> message)
+    private static string? ReadTime(ReadOnlySpan<byte> message)
     {
         var reader = new ProtobufReader(message);
         long seconds = 0;
@@ -173,6 +190,6 @@ public static class KubernetesProtobuf
             }
         }
 
-        return DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        return seconds == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
     }
 }

@@ -50,7 +50,7 @@ internal static class ObjectRules
 
         obj.Remove("stringData");
         obj["data"] = data;
-        if (obj["type"] is null)
+        if (string.IsNullOrEmpty(obj["type"] is JsonValue type && type.GetValueKind() == JsonValueKind.String ? type.GetValue<string>() : null))
         {
             obj["type"] = "Opaque";
         }

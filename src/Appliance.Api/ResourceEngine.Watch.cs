@@ -98,9 +98,11 @@ public sealed partial class ResourceEngine
                     await context.Response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                Log.WatchEnded(_logger, prefix, watcher.Revision, watcher.Status.ToString());
                 if (watcher.Status is StoreStatus.Compacted or StoreStatus.Lagged)
                 {
-                    ApiStatus expired = ApiErrors.Expired($"too old resource version: {after} ({_store.CompactRevision})");
+                    // Lagged: the client fell a whole in-memory window behind; it must relist like after compaction.
+                    ApiStatus expired = ApiErrors.Expired($"too old resource version: {watcher.Revision} ({_store.CompactRevision})");
                     writer.Reset(context.Response.BodyWriter);
                     writer.WriteStartObject();
                     writer.WriteString("type", "ERROR");

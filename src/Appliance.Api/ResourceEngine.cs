@@ -82,6 +82,12 @@ public sealed partial class ResourceEngine
         {
             await JsonResponses.WriteStatusAsync(context, e.Status).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // A bug or a corrupt stored object: still a Status body, so clients report it sensibly.
+            Log.RequestFailed(_logger, context.Request.Method, context.Request.Path.Value ?? "", e);
+            await JsonResponses.WriteStatusAsync(context, ApiErrors.InternalError("an internal error occurred")).ConfigureAwait(false);
+        }
     }
 
     private RequestTarget ResolveTarget(Microsoft.AspNetCore.Routing.RouteValueDictionary routeValues)

@@ -67,6 +67,18 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
+    public async Task KubectlCreateSecretGeneric_StoresBase64DataSentAsProtobuf()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        KubectlResult created = await server.RunKubectlAsync($"-n {ns} create secret generic db --from-literal=password=pa55");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        using HttpResponseMessage get = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/secrets/db");
+        JsonObject secret = await ApiServerFixture.ReadObjectAsync(get);
+        Assert.Equal(Convert.ToBase64String("pa55"u8), (string?)secret["data"]!["password"]);
+        Assert.Equal("Opaque", (string?)secret["type"]);
+    }
+
+    [Fact]
     public async Task KubectlCreateFromFile_CreatesASecretFromStringData()
     {
         string ns = await server.CreateNamespaceAsync();

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Api;
+
+/// <summary>The API's log messages. EventIds 1300-1399 belong to the API (1200-1299 are kept for the proxy).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1300, EventName = "RequestFailed", Level = LogLevel.Error,
+        Message = "{Method} {Path} failed")]
+    public static partial void RequestFailed(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(EventId = 1301, EventName = "WatchEnded", Level = LogLevel.Debug,
+        Message = "Watch on {Prefix} ended at revision {Revision}: {Status}")]
+    public static partial void WatchEnded(ILogger logger, string prefix, long revision, string status);
+}
