@@ -109,6 +109,81 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
+    public async Task KubectlGet_YamlAndNameOutputs()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap shapes --from-literal=k=v")).ExitCode);
+
+        KubectlResult yaml = await server.RunKubectlAsync($"-n {ns} get configmap shapes -o yaml");
+        Assert.True(yaml.ExitCode == 0, yaml.ToString());
+        Assert.Contains("kind: ConfigMap", yaml.Stdout);
+        Assert.Contains("  k: v", yaml.Stdout);
+        Assert.Contains($"  namespace: {ns}", yaml.Stdout);
+
+        KubectlResult name = await server.RunKubectlAsync($"-n {ns} get configmaps -o name");
+        Assert.True(name.ExitCode == 0, name.ToString());
+        Assert.Equal("configmap/shapes", name.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task KubectlReplace_WithAStaleResourceVersion_FailsWithConflict()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap raced --from-literal=k=1")).ExitCode);
+        KubectlResult stale = await server.RunKubectlAsync($"-n {ns} get configmap raced -o json");
+        JsonObject edited = JsonNode.Parse(stale.Stdout)!.AsObject();
+
+        // Someone else updates it first.
+        JsonObject theirs = edited.DeepClone().AsObject();
+        theirs["data"]!["k"] = "2";
+        using (HttpResponseMessage put = await server.Client.PutAsync($"/api/v1/namespaces/{ns}/configmaps/raced", ApiServerFixture.Json(theirs)))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        edited["data"]!["k"] = "3";
+        string file = Path.Combine(Path.GetTempPath(), $"raced-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, edited.ToJsonString());
+        try
+        {
+            KubectlResult replaced = await server.RunKubectlAsync($"replace --validate=false -f {file}");
+            Assert.NotEqual(0, replaced.ExitCode);
+            Assert.Contains("the object has been modified", replaced.Stderr);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task KubectlCreateSettingFromFile_ThenGetItsValue()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"setting-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, """
+            apiVersion: management.appliance.io/v1
+            kind: Setting
+            metadata:
+              name: ui-banner
+            value: hello
+            """);
+        try
+        {
+            KubectlResult created = await server.RunKubectlAsync($"create --validate=false -f {file}");
+            Assert.True(created.ExitCode == 0, created.ToString());
+            Assert.Contains("setting.management.appliance.io/ui-banner created", created.Stdout);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        KubectlResult value = await server.RunKubectlAsync("get settings ui-banner -o jsonpath={.value}");
+        Assert.True(value.ExitCode == 0, value.ToString());
+        Assert.Equal("hello", value.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task KubectlApiResources_ListsTheServedKinds()
     {
         KubectlResult result = await server.RunKubectlAsync("api-resources");
