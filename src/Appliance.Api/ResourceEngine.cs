@@ -69,6 +69,10 @@ public sealed partial class ResourceEngine
             {
                 await UpdateAsync(context, target).ConfigureAwait(false);
             }
+            else if (HttpMethods.IsPatch(method) && target.Name is not null)
+            {
+                await PatchAsync(context, target).ConfigureAwait(false);
+            }
             else if (HttpMethods.IsDelete(method) && target.Name is not null)
             {
                 await DeleteAsync(context, target).ConfigureAwait(false);

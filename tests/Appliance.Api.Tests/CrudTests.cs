@@ -209,13 +209,73 @@ public sealed class CrudTests(ApiServerFixture server) : IClassFixture<ApiServer
     }
 
     [Fact]
-    public async Task Patch_IsNotYetAllowed405()
+    public async Task MergePatch_MergesMapsAndNullDeletes()
     {
         string ns = await server.CreateNamespaceAsync();
-        await CreateConfigMapAsync(ns, "patched", []);
-        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/patched") { Content = ApiServerFixture.Json(new JsonObject()) };
+        JsonObject created = await CreateConfigMapAsync(ns, "patched", new JsonObject { ["keep"] = "1", ["drop"] = "2" });
+        var patch = new JsonObject { ["data"] = new JsonObject { ["drop"] = null, ["add"] = "3" }, ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["team"] = "a" } } };
+        using HttpResponseMessage response = await PatchAsync($"/api/v1/namespaces/{ns}/configmaps/patched", "application/merge-patch+json", patch);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonObject patched = await ApiServerFixture.ReadObjectAsync(response);
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["keep"] = "1", ["add"] = "3" }, patched["data"]));
+        Assert.Equal("a", (string?)patched["metadata"]!["labels"]!["team"]);
+        Assert.Equal((string?)created["metadata"]!["uid"], (string?)patched["metadata"]!["uid"]);
+        Assert.Equal(2, (long)patched["metadata"]!["generation"]!);
+    }
+
+    [Fact]
+    public async Task StrategicMergePatch_OfLabelsOnly_KeepsTheGeneration()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        await CreateConfigMapAsync(ns, "labelled", []);
+        var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["x"] = "y" } } };
+        using HttpResponseMessage response = await PatchAsync($"/api/v1/namespaces/{ns}/configmaps/labelled", "application/strategic-merge-patch+json", patch);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonObject patched = await ApiServerFixture.ReadObjectAsync(response);
+        Assert.Equal("y", (string?)patched["metadata"]!["labels"]!["x"]);
+        Assert.Equal(1, (long)patched["metadata"]!["generation"]!);
+    }
+
+    [Fact]
+    public async Task Patch_WithAStaleResourceVersion_IsConflict()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        JsonObject created = await CreateConfigMapAsync(ns, "guarded", []);
+        using (HttpResponseMessage first = await PatchAsync($"/api/v1/namespaces/{ns}/configmaps/guarded", "application/merge-patch+json", new JsonObject { ["data"] = new JsonObject { ["a"] = "1" } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        var stale = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = (string?)created["metadata"]!["resourceVersion"] }, ["data"] = new JsonObject { ["a"] = "2" } };
+        using HttpResponseMessage response = await PatchAsync($"/api/v1/namespaces/{ns}/configmaps/guarded", "application/merge-patch+json", stale);
+        await AssertStatusAsync(response, HttpStatusCode.Conflict, "Conflict", "the object has been modified");
+    }
+
+    [Fact]
+    public async Task Patch_WithJsonPatch_IsNotYetSupported415()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        await CreateConfigMapAsync(ns, "jsonpatch", []);
+        using var content = new StringContent("[]", Encoding.UTF8);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json-patch+json");
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/jsonpatch") { Content = content };
         using HttpResponseMessage response = await server.Client.SendAsync(request);
-        await AssertStatusAsync(response, HttpStatusCode.MethodNotAllowed, "MethodNotAllowed", "PATCH");
+        await AssertStatusAsync(response, HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType", "merge-patch");
+    }
+
+    [Fact]
+    public async Task Patch_OfAMissingObject_IsNotFound()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        using HttpResponseMessage response = await PatchAsync($"/api/v1/namespaces/{ns}/configmaps/nobody", "application/merge-patch+json", new JsonObject());
+        await AssertStatusAsync(response, HttpStatusCode.NotFound, "NotFound", "configmaps \"nobody\" not found");
+    }
+
+    private Task<HttpResponseMessage> PatchAsync(string path, string mediaType, JsonObject patch)
+    {
+        var content = new StringContent(patch.ToJsonString(), Encoding.UTF8);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType);
+        return server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Patch, path) { Content = content });
     }
 
     [Fact]

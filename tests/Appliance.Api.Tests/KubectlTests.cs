@@ -184,6 +184,23 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
+    public async Task KubectlLabelAndAnnotate_PatchTheObject()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap tagged --from-literal=k=v")).ExitCode);
+
+        KubectlResult label = await server.RunKubectlAsync($"-n {ns} label configmap tagged tier=web");
+        Assert.True(label.ExitCode == 0, label.ToString());
+        Assert.Contains("configmap/tagged labeled", label.Stdout);
+        KubectlResult annotate = await server.RunKubectlAsync($"-n {ns} annotate configmap tagged owner=team-a");
+        Assert.True(annotate.ExitCode == 0, annotate.ToString());
+
+        KubectlResult selected = await server.RunKubectlAsync($"-n {ns} get configmaps -l tier=web -o jsonpath={{.items[*].metadata.annotations.owner}}");
+        Assert.True(selected.ExitCode == 0, selected.ToString());
+        Assert.Equal("team-a", selected.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task KubectlApiResources_ListsTheServedKinds()
     {
         KubectlResult result = await server.RunKubectlAsync("api-resources");
