@@ -48,6 +48,9 @@ public sealed class ResourceDefinition
     /// </summary>
     public ProtobufSchema? Protobuf { get; init; }
 
+    /// <summary>The columns <c>kubectl get</c> prints between NAME and AGE.</summary>
+    public IReadOnlyList<TableColumn> Columns { get; init; } = [];
+
     /// <summary><c>v1</c> for core, <c>group/version</c> otherwise: the objects' <c>apiVersion</c>.</summary>
     public string ApiVersion => Group.Length == 0 ? Version : Group + "/" + Version;
 

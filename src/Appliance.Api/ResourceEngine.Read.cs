@@ -17,7 +17,14 @@ public sealed partial class ResourceEngine
             throw new ApiException(FromStoreStatus(result.Status, target, name));
         }
 
-        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, Materialize(result.Item!.Value, result.Item.ModRevision)).ConfigureAwait(false);
+        JsonObject obj = Materialize(result.Item!.Value, result.Item.ModRevision);
+        if (TableWriter.IsRequested(context.Request))
+        {
+            await WriteTableAsync(context, target.Definition, [obj], null, null).ConfigureAwait(false);
+            return;
+        }
+
+        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, obj).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -77,6 +84,13 @@ public sealed partial class ResourceEngine
             }
         }
 
+        string listVersion = revision.ToString(CultureInfo.InvariantCulture);
+        if (TableWriter.IsRequested(context.Request))
+        {
+            await WriteTableAsync(context, target.Definition, items, listVersion, continueToken).ConfigureAwait(false);
+            return;
+        }
+
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = JsonResponses.ContentType;
         await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
@@ -85,7 +99,7 @@ public sealed partial class ResourceEngine
             writer.WriteString("kind", target.Definition.Kind + "List");
             writer.WriteString("apiVersion", target.Definition.ApiVersion);
             writer.WriteStartObject("metadata");
-            writer.WriteString("resourceVersion", revision.ToString(CultureInfo.InvariantCulture));
+            writer.WriteString("resourceVersion", listVersion);
             if (continueToken is not null)
             {
                 writer.WriteString("continue", continueToken);
@@ -100,6 +114,18 @@ public sealed partial class ResourceEngine
 
             writer.WriteEndArray();
             writer.WriteEndObject();
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task WriteTableAsync(HttpContext context, ResourceDefinition definition, IEnumerable<JsonObject> objects, string? resourceVersion, string? continueToken)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = TableWriter.ContentType;
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            TableWriter.Write(writer, definition, objects, resourceVersion, continueToken, includeColumns: true, context.Request.Query["includeObject"], _timeProvider.GetUtcNow());
         }
 
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);

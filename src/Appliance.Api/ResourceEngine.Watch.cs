@@ -60,8 +60,22 @@ public sealed partial class ResourceEngine
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, context.RequestAborted);
         CancellationToken cancellationToken = linked.Token;
 
+        bool table = TableWriter.IsRequested(context.Request);
+        string? includeObject = query["includeObject"];
+        bool columnsWritten = false;
+        void Write(Utf8JsonWriter writer, string type, JsonObject obj)
+        {
+            // A Table watch carries a one-row Table per event; only the first has the column definitions.
+            WriteEvent(writer, context.Response.BodyWriter, type, table ? tableWriter =>
+            {
+                TableWriter.Write(tableWriter, target.Definition, [obj], null, null, !columnsWritten, includeObject, _timeProvider.GetUtcNow());
+                columnsWritten = true;
+            }
+            : w => obj.WriteTo(w));
+        }
+
         context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = JsonResponses.ContentType;
+        context.Response.ContentType = table ? TableWriter.ContentType : JsonResponses.ContentType;
         await context.Response.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var writer = new Utf8JsonWriter(context.Response.BodyWriter);
@@ -74,7 +88,7 @@ public sealed partial class ResourceEngine
                     JsonObject obj = Materialize(item.Value, item.ModRevision);
                     if (labels.Matches(obj) && fields.Matches(obj))
                     {
-                        WriteEvent(writer, context.Response.BodyWriter, "ADDED", obj);
+                        Write(writer, "ADDED", obj);
                     }
                 }
 
@@ -90,7 +104,7 @@ public sealed partial class ResourceEngine
                         if (labels.Matches(obj) && fields.Matches(obj))
                         {
                             string type = change.Type == WatchEventType.Delete ? "DELETED" : change.PrevRevision == 0 ? "ADDED" : "MODIFIED";
-                            WriteEvent(writer, context.Response.BodyWriter, type, obj);
+                            Write(writer, type, obj);
                         }
                     }
 
@@ -121,13 +135,13 @@ public sealed partial class ResourceEngine
         }
     }
 
-    private static void WriteEvent(Utf8JsonWriter writer, System.IO.Pipelines.PipeWriter output, string type, JsonObject obj)
+    private static void WriteEvent(Utf8JsonWriter writer, System.IO.Pipelines.PipeWriter output, string type, Action<Utf8JsonWriter> writeObject)
     {
         writer.Reset(output);
         writer.WriteStartObject();
         writer.WriteString("type", type);
         writer.WritePropertyName("object");
-        obj.WriteTo(writer);
+        writeObject(writer);
         writer.WriteEndObject();
         writer.Flush();
         output.Write(NewLine);

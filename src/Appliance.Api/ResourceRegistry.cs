@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Appliance.Api;
 
 /// <summary>
@@ -36,25 +38,35 @@ public sealed class ResourceRegistry
             Group = "", Version = "v1", Resource = "namespaces", Kind = "Namespace", Singular = "namespace",
             Namespaced = false, ShortNames = ["ns"], NameIsDnsLabel = true, Prepare = ObjectRules.PrepareNamespace,
             Protobuf = ProtobufSchema.Namespace,
+            Columns = [new("Status", "string", "The status of the namespace", static o => o["status"]?["phase"]?.DeepClone())],
         },
         new ResourceDefinition
         {
             Group = "", Version = "v1", Resource = "configmaps", Kind = "ConfigMap", Singular = "configmap",
             Namespaced = true, ShortNames = ["cm"], Prepare = ObjectRules.PrepareConfigMap,
             Protobuf = ProtobufSchema.ConfigMap,
+            Columns = [new("Data", "integer", "Number of keys in data and binaryData", static o => Count(o, "data") + Count(o, "binaryData"))],
         },
         new ResourceDefinition
         {
             Group = "", Version = "v1", Resource = "secrets", Kind = "Secret", Singular = "secret",
             Namespaced = true, Prepare = ObjectRules.PrepareSecret,
             Protobuf = ProtobufSchema.Secret,
+            Columns =
+            [
+                new("Type", "string", "The type of the secret", static o => o["type"]?.DeepClone()),
+                new("Data", "integer", "Number of keys in data", static o => Count(o, "data")),
+            ],
         },
         new ResourceDefinition
         {
             Group = "management.appliance.io", Version = "v1", Resource = "settings", Kind = "Setting", Singular = "setting",
             Namespaced = false, Prepare = ObjectRules.PrepareSetting,
+            Columns = [new("Value", "string", "The setting's value", static o => o["value"]?.DeepClone())],
         },
     ]);
+
+    private static int Count(JsonObject obj, string property) => obj[property] is JsonObject map ? map.Count : 0;
 
     public ResourceDefinition? Find(string group, string version, string resource)
         => _byResource.GetValueOrDefault((group, version, resource));

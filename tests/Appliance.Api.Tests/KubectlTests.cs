@@ -37,16 +37,38 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
-    public async Task KubectlGetByShortName_PrintsATable()
+    public async Task KubectlGetByShortName_PrintsTheServersTableColumns()
     {
         string ns = await server.CreateNamespaceAsync();
-        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap listed --from-literal=a=b")).ExitCode);
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap listed --from-literal=a=b --from-literal=c=d")).ExitCode);
 
         KubectlResult get = await server.RunKubectlAsync($"-n {ns} get cm");
         Assert.True(get.ExitCode == 0, get.ToString());
         string[] lines = get.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("NAME", lines[0]);
-        Assert.Contains(lines, line => line.StartsWith("listed ", StringComparison.Ordinal));
+        Assert.Equal(["NAME", "DATA", "AGE"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        string[] row = lines.Single(line => line.StartsWith("listed ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("2", row[1]);
+        Assert.Matches("^[0-9]+s$", row[2]);
+    }
+
+    [Fact]
+    public async Task KubectlGetNamespacesAndSecrets_PrintStatusAndType()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create secret generic shown --from-literal=a=b")).ExitCode);
+
+        KubectlResult namespaces = await server.RunKubectlAsync("get namespaces");
+        Assert.True(namespaces.ExitCode == 0, namespaces.ToString());
+        Assert.Matches(@"(?m)^NAME\s+STATUS\s+AGE\s*$", namespaces.Stdout);
+        Assert.Matches($@"(?m)^{ns}\s+Active\s+\S+\s*$", namespaces.Stdout);
+
+        KubectlResult secrets = await server.RunKubectlAsync($"-n {ns} get secrets");
+        Assert.True(secrets.ExitCode == 0, secrets.ToString());
+        Assert.Matches(@"(?m)^shown\s+Opaque\s+1\s+\S+\s*$", secrets.Stdout);
+
+        KubectlResult wide = await server.RunKubectlAsync($"get secrets -A --show-labels");
+        Assert.True(wide.ExitCode == 0, wide.ToString());
+        Assert.Matches($@"(?m)^{ns}\s+shown\s+Opaque", wide.Stdout);
     }
 
     [Fact]
