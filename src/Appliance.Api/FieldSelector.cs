@@ -4,9 +4,10 @@ using System.Text.Json.Nodes;
 namespace Appliance.Api;
 
 /// <summary>
-/// The <c>fieldSelector</c> query parameter over the fields every kind supports in kube-apiserver:
-/// <c>metadata.name</c> and <c>metadata.namespace</c>, with <c>=</c>, <c>==</c> and <c>!=</c>.
-/// kubectl's <c>delete --wait</c> and <c>get NAME -w</c> rely on <c>metadata.name</c>.
+/// The <c>fieldSelector</c> query parameter with <c>=</c>, <c>==</c> and <c>!=</c>, over the fields every kind
+/// supports in kube-apiserver (<c>metadata.name</c>, <c>metadata.namespace</c>) plus the kind's own
+/// <see cref="ResourceDefinition.SelectableFields"/>. kubectl's <c>delete --wait</c> and <c>get NAME -w</c>
+/// rely on <c>metadata.name</c>; <c>describe</c> selects events by <c>involvedObject.*</c>.
 /// </summary>
 public sealed class FieldSelector
 {
@@ -17,6 +18,9 @@ public sealed class FieldSelector
     public IReadOnlyList<SelectorRequirement> Requirements { get; }
 
     public static bool TryParse(string? text, out FieldSelector selector, out string? error)
+        => TryParse(text, [], out selector, out error);
+
+    public static bool TryParse(string? text, IReadOnlyList<string> kindFields, out FieldSelector selector, out string? error)
     {
         selector = Everything;
         error = null;
@@ -50,7 +54,7 @@ public sealed class FieldSelector
             }
 
             string field = term[..at].Trim();
-            if (field is not ("metadata.name" or "metadata.namespace"))
+            if (field is not ("metadata.name" or "metadata.namespace") && !kindFields.Contains(field))
             {
                 error = $"field label not supported: {field}";
                 return false;
@@ -67,10 +71,17 @@ public sealed class FieldSelector
     {
         foreach (SelectorRequirement requirement in Requirements)
         {
-            string property = requirement.Key == "metadata.name" ? "name" : "namespace";
+            // An absent field compares as "" (a cluster-scoped object has the empty namespace), as in
+            // kube-apiserver's field sets; numbers compare by their JSON text.
+            JsonNode? node = obj;
+            foreach (string segment in requirement.Key.Split('.'))
+            {
+                node = node is JsonObject o ? o[segment] : null;
+            }
 
-            // A cluster-scoped object has the empty namespace, as in kube-apiserver.
-            string value = obj["metadata"]?[property] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+            string value = node is JsonValue v
+                ? v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString()
+                : "";
             if (!requirement.Matches(value))
             {
                 return false;

@@ -48,6 +48,9 @@ public sealed class ResourceDefinition
     /// </summary>
     public ProtobufSchema? Protobuf { get; init; }
 
+    /// <summary>Dotted paths a field selector may use besides metadata.name and metadata.namespace.</summary>
+    public IReadOnlyList<string> SelectableFields { get; init; } = [];
+
     /// <summary>The columns <c>kubectl get</c> prints between NAME and AGE.</summary>
     public IReadOnlyList<TableColumn> Columns { get; init; } = [];
 

@@ -35,7 +35,7 @@ public sealed partial class ResourceEngine
     private async Task ListAsync(HttpContext context, RequestTarget target)
     {
         IQueryCollection query = context.Request.Query;
-        (LabelSelector labels, FieldSelector fields) = ParseSelectors(query);
+        (LabelSelector labels, FieldSelector fields) = ParseSelectors(query, target.Definition);
         int limit = 0;
         string? limitText = query["limit"];
         if (!string.IsNullOrEmpty(limitText) && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 0))
@@ -131,14 +131,14 @@ public sealed partial class ResourceEngine
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static (LabelSelector Labels, FieldSelector Fields) ParseSelectors(IQueryCollection query)
+    private static (LabelSelector Labels, FieldSelector Fields) ParseSelectors(IQueryCollection query, ResourceDefinition definition)
     {
         if (!LabelSelector.TryParse(query["labelSelector"], out LabelSelector labels, out string? error))
         {
             throw new ApiException(ApiErrors.BadRequest(error!));
         }
 
-        if (!FieldSelector.TryParse(query["fieldSelector"], out FieldSelector fields, out error))
+        if (!FieldSelector.TryParse(query["fieldSelector"], definition.SelectableFields, out FieldSelector fields, out error))
         {
             throw new ApiException(ApiErrors.BadRequest(error!));
         }

@@ -27,7 +27,7 @@ public sealed partial class ResourceEngine
     private async Task WatchAsync(HttpContext context, RequestTarget target)
     {
         IQueryCollection query = context.Request.Query;
-        (LabelSelector labels, FieldSelector fields) = ParseSelectors(query);
+        (LabelSelector labels, FieldSelector fields) = ParseSelectors(query, target.Definition);
         TimeSpan timeout = DefaultWatchTimeout;
         string? timeoutText = query["timeoutSeconds"];
         if (!string.IsNullOrEmpty(timeoutText))

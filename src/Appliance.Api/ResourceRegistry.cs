@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Appliance.Api;
@@ -60,11 +61,32 @@ public sealed class ResourceRegistry
         },
         new ResourceDefinition
         {
+            // Stored objects only (nothing records events yet): kubectl describe lists them for every object.
+            Group = "", Version = "v1", Resource = "events", Kind = "Event", Singular = "event",
+            Namespaced = true, ShortNames = ["ev"],
+            SelectableFields =
+            [
+                "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                "reason", "reportingComponent", "source", "type",
+            ],
+            Columns =
+            [
+                new("Type", "string", "The type of the event", static o => o["type"]?.DeepClone()),
+                new("Reason", "string", "Why the event happened", static o => o["reason"]?.DeepClone()),
+                new("Object", "string", "The object the event is about", static o => (Text(o["involvedObject"]?["kind"]) ?? "").ToLowerInvariant() + "/" + Text(o["involvedObject"]?["name"])),
+                new("Message", "string", "What happened", static o => o["message"]?.DeepClone()),
+            ],
+        },
+        new ResourceDefinition
+        {
             Group = "management.appliance.io", Version = "v1", Resource = "settings", Kind = "Setting", Singular = "setting",
             Namespaced = false, Prepare = ObjectRules.PrepareSetting,
             Columns = [new("Value", "string", "The setting's value", static o => o["value"]?.DeepClone())],
         },
     ]);
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 
     private static int Count(JsonObject obj, string property) => obj[property] is JsonObject map ? map.Count : 0;
 

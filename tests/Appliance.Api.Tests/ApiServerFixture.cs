@@ -100,9 +100,9 @@ public sealed class ApiServerFixture : IAsyncLifetime
         => (JsonObject)(await response.Content.ReadFromJsonAsync<JsonNode>())!;
 
     /// <summary>Runs kubectl against this server; bounded by <paramref name="timeout"/> (the process tree is killed).</summary>
-    public async Task<KubectlResult> RunKubectlAsync(string arguments, TimeSpan? timeout = null)
+    public async Task<KubectlResult> RunKubectlAsync(string arguments, TimeSpan? timeout = null, Dictionary<string, string>? environment = null)
     {
-        using Process process = StartKubectl(arguments);
+        using Process process = StartKubectl(arguments, environment);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         using var cancellation = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
@@ -120,7 +120,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
     }
 
     /// <summary>Starts kubectl with redirected output; the caller stops it (by this process object) and disposes it.</summary>
-    public Process StartKubectl(string arguments)
+    public Process StartKubectl(string arguments, Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Kubectl)
         {
@@ -130,6 +130,11 @@ public sealed class ApiServerFixture : IAsyncLifetime
             UseShellExecute = false,
         };
         start.Environment["HOME"] = _directory;
+        foreach ((string name, string value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
+
         return Process.Start(start)!;
     }
 }

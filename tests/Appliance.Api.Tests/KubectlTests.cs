@@ -223,6 +223,35 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
+    public async Task KubectlDescribeConfigMap_PrintsItsDataAndNoEvents()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap described --from-literal=key=value")).ExitCode);
+
+        KubectlResult describe = await server.RunKubectlAsync($"-n {ns} describe configmap described");
+        Assert.True(describe.ExitCode == 0, describe.ToString());
+        Assert.Matches(@"(?m)^Name:\s+described$", describe.Stdout);
+        Assert.Matches($@"(?m)^Namespace:\s+{ns}$", describe.Stdout);
+        Assert.Contains("key:", describe.Stdout);
+        Assert.Contains("value", describe.Stdout);
+        Assert.Matches(@"(?m)^Events:\s+<none>", describe.Stdout);
+    }
+
+    [Fact]
+    public async Task KubectlEdit_WithoutClientValidation_SavesTheChange()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap edited --from-literal=mode=slow")).ExitCode);
+
+        // The editor is a sed script; --validate=false because no OpenAPI is served yet.
+        KubectlResult edit = await server.RunKubectlAsync($"-n {ns} edit configmap edited --validate=false", environment: new() { ["EDITOR"] = "sed -i s/mode:\\ slow/mode:\\ fast/" });
+        Assert.True(edit.ExitCode == 0, edit.ToString());
+        Assert.Contains("configmap/edited edited", edit.Stdout);
+        using HttpResponseMessage get = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps/edited");
+        Assert.Equal("fast", (string?)(await ApiServerFixture.ReadObjectAsync(get))["data"]!["mode"]);
+    }
+
+    [Fact]
     public async Task KubectlApiResources_ListsTheServedKinds()
     {
         KubectlResult result = await server.RunKubectlAsync("api-resources");

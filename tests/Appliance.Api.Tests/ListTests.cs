@@ -79,6 +79,35 @@ public sealed class ListTests(ApiServerFixture server) : IClassFixture<ApiServer
         Assert.Equal(["d"], Names(next));
     }
 
+    [Fact]
+    public async Task ListEvents_FieldSelectorOnInvolvedObject_AsKubectlDescribeSendsIt()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        foreach ((string name, string about) in new[] { ("e1", "web"), ("e2", "db") })
+        {
+            var body = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = name },
+                ["involvedObject"] = new JsonObject { ["kind"] = "ConfigMap", ["namespace"] = ns, ["name"] = about },
+                ["reason"] = "Changed",
+                ["type"] = "Normal",
+            };
+            using HttpResponseMessage created = await server.Client.PostAsync($"/api/v1/namespaces/{ns}/events", ApiServerFixture.Json(body));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        string selector = Uri.EscapeDataString($"involvedObject.name=db,involvedObject.namespace={ns},involvedObject.kind=ConfigMap");
+        JsonObject list = await ListAsync($"/api/v1/namespaces/{ns}/events?fieldSelector={selector}");
+        Assert.Equal(["e2"], Names(list));
+    }
+
+    [Fact]
+    public async Task List_FieldSelectorOnAnotherKindsField_IsBadRequest()
+    {
+        using HttpResponseMessage response = await server.Client.GetAsync("/api/v1/namespaces/default/configmaps?fieldSelector=involvedObject.name%3Dx");
+        await CrudTests.AssertStatusAsync(response, HttpStatusCode.BadRequest, "BadRequest", "field label not supported: involvedObject.name");
+    }
+
     [Theory]
     [InlineData("labelSelector=tier%20in%20(web", "unable to parse requirement")]
     [InlineData("fieldSelector=spec.x%3D1", "field label not supported: spec.x")]
