@@ -60,6 +60,7 @@ public sealed partial class ResourceEngine
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, context.RequestAborted);
         CancellationToken cancellationToken = linked.Token;
 
+        bool selective = labels.Requirements.Count > 0 || fields.Requirements.Count > 0;
         bool table = TableWriter.IsRequested(context.Request);
         string? includeObject = query["includeObject"];
         bool columnsWritten = false;
@@ -98,12 +99,9 @@ public sealed partial class ResourceEngine
                     while (watcher.TryRead(out WatchEvent? change))
                     {
                         JsonObject obj = Materialize(change.Value, change.Revision);
-
-                        // Filtering on the new state only: an object that stops matching is not yet
-                        // reported as DELETED to a selector watch (kube-apiserver does that).
-                        if (labels.Matches(obj) && fields.Matches(obj))
+                        string? type = EventType(change, selective, labels, fields, ref obj);
+                        if (type is not null)
                         {
-                            string type = change.Type == WatchEventType.Delete ? "DELETED" : change.PrevRevision == 0 ? "ADDED" : "MODIFIED";
                             Write(writer, type, obj);
                         }
                     }
@@ -133,6 +131,48 @@ public sealed partial class ResourceEngine
                 // timeoutSeconds elapsed or the client went away: the stream simply ends.
             }
         }
+    }
+
+    /// <summary>
+    /// The watch event type for a selector watch, or null to skip the change. As kube-apiserver's
+    /// watch cache does, an update is judged against both states: an object that starts matching is
+    /// ADDED, one that stops matching is DELETED (carrying its previous state at the new revision), so a
+    /// client's cache of "objects matching the selector" stays exact.
+    /// </summary>
+    private string? EventType(WatchEvent change, bool selective, LabelSelector labels, FieldSelector fields, ref JsonObject obj)
+    {
+        bool now = !selective || (labels.Matches(obj) && fields.Matches(obj));
+        if (change.Type == WatchEventType.Delete)
+        {
+            return now ? "DELETED" : null;
+        }
+
+        if (change.PrevRevision == 0)
+        {
+            return now ? "ADDED" : null;
+        }
+
+        if (!selective)
+        {
+            return "MODIFIED";
+        }
+
+        GetResult previous = _store.Get(change.Key, change.PrevRevision);
+        if (previous.Status != StoreStatus.Ok)
+        {
+            // The old state is compacted away: judge on the new state alone.
+            return now ? "MODIFIED" : null;
+        }
+
+        JsonObject old = Materialize(previous.Item!.Value, change.Revision);
+        bool before = labels.Matches(old) && fields.Matches(old);
+        if (before && !now)
+        {
+            obj = old;
+            return "DELETED";
+        }
+
+        return now ? (before ? "MODIFIED" : "ADDED") : null;
     }
 
     private static void WriteEvent(Utf8JsonWriter writer, System.IO.Pipelines.PipeWriter output, string type, Action<Utf8JsonWriter> writeObject)

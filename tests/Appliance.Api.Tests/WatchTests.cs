@@ -57,6 +57,25 @@ public sealed class WatchTests(ApiServerFixture server) : IClassFixture<ApiServe
     }
 
     [Fact]
+    public async Task Watch_WithLabelSelector_ReportsObjectsLeavingAndEnteringTheSelection()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        await using WatchStream watch = await WatchStream.OpenAsync(server.Client, $"/api/v1/namespaces/{ns}/configmaps?watch=1&labelSelector=app%3Done");
+        await CreateAsync(ns, "mover", new JsonObject { ["app"] = "one" });
+        Assert.Equal(("ADDED", "mover"), Describe(await watch.NextAsync(EventTimeout)));
+
+        await PatchLabelAsync(ns, "mover", "two");
+        JsonObject left = await watch.NextAsync(EventTimeout);
+        Assert.Equal(("DELETED", "mover"), Describe(left));
+        Assert.Equal("one", (string?)left["object"]!["metadata"]!["labels"]!["app"]);
+
+        await PatchLabelAsync(ns, "mover", "one");
+        Assert.Equal(("ADDED", "mover"), Describe(await watch.NextAsync(EventTimeout)));
+        await PatchLabelAsync(ns, "mover", "one", extra: "x");
+        Assert.Equal(("MODIFIED", "mover"), Describe(await watch.NextAsync(EventTimeout)));
+    }
+
+    [Fact]
     public async Task Watch_TimeoutSeconds_EndsTheStream()
     {
         string ns = await server.CreateNamespaceAsync();
@@ -94,6 +113,15 @@ public sealed class WatchTests(ApiServerFixture server) : IClassFixture<ApiServe
 
         using HttpResponseMessage second = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=1&continue={Uri.EscapeDataString(token)}");
         await CrudTests.AssertStatusAsync(second, HttpStatusCode.Gone, "Expired", "continue parameter is too old");
+    }
+
+    private async Task PatchLabelAsync(string ns, string name, string app, string? extra = null)
+    {
+        var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = app, ["extra"] = extra } } };
+        using var content = new StringContent(patch.ToJsonString(), System.Text.Encoding.UTF8);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/merge-patch+json");
+        using HttpResponseMessage response = await server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/{name}") { Content = content });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     private static (string?, string?) Describe(JsonObject watchEvent)
