@@ -10,7 +10,7 @@ namespace Appliance.Api;
 public sealed class ResourceDefinition
 {
     /// <summary>The verbs served by the engine today (discovery must not promise more).</summary>
-    public static readonly IReadOnlyList<string> DefaultVerbs = ["create", "delete", "get", "list", "patch", "update", "watch"];
+    public static readonly IReadOnlyList<string> DefaultVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
     /// <summary>The API group; empty for the core (legacy) group served under <c>/api</c>.</summary>
     public required string Group { get; init; }

@@ -84,10 +84,15 @@ public sealed partial class ResourceEngine
             }
         }
 
-        string listVersion = revision.ToString(CultureInfo.InvariantCulture);
+        await WriteListAsync(context, target.Definition, items, revision.ToString(CultureInfo.InvariantCulture), continueToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A <c>{Kind}List</c>, or a Table when the client asked for one.</summary>
+    private async Task WriteListAsync(HttpContext context, ResourceDefinition definition, List<JsonObject> items, string listVersion, string? continueToken)
+    {
         if (TableWriter.IsRequested(context.Request))
         {
-            await WriteTableAsync(context, target.Definition, items, listVersion, continueToken).ConfigureAwait(false);
+            await WriteTableAsync(context, definition, items, listVersion, continueToken).ConfigureAwait(false);
             return;
         }
 
@@ -96,8 +101,8 @@ public sealed partial class ResourceEngine
         await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
         {
             writer.WriteStartObject();
-            writer.WriteString("kind", target.Definition.Kind + "List");
-            writer.WriteString("apiVersion", target.Definition.ApiVersion);
+            writer.WriteString("kind", definition.Kind + "List");
+            writer.WriteString("apiVersion", definition.ApiVersion);
             writer.WriteStartObject("metadata");
             writer.WriteString("resourceVersion", listVersion);
             if (continueToken is not null)

@@ -136,6 +136,56 @@ public sealed partial class ResourceEngine
         }
     }
 
+    /// <summary>
+    /// deletecollection: deletes every object of the collection matching the label and field selectors
+    /// and answers with the list of what was deleted, as kube-apiserver does. An object changed since the
+    /// listing is re-read and deleted only if it still matches.
+    /// </summary>
+    private async Task DeleteCollectionAsync(HttpContext context, RequestTarget target)
+    {
+        ResourceDefinition definition = target.Definition;
+        (LabelSelector labels, FieldSelector fields) = ParseSelectors(context.Request.Query, definition);
+        bool dryRun = IsDryRun(context);
+        RangeResult snapshot = _store.Range(definition.ListPrefix(target.Namespace));
+        var deleted = new List<JsonObject>();
+        long revision = snapshot.Revision;
+        foreach (KeyValue listed in snapshot.Items)
+        {
+            KeyValue? item = listed;
+            for (int attempt = 0; item is not null && attempt < MaxWriteAttempts; attempt++)
+            {
+                JsonObject obj = Materialize(item.Value, item.ModRevision);
+                if (!labels.Matches(obj) || !fields.Matches(obj))
+                {
+                    break;
+                }
+
+                if (dryRun)
+                {
+                    deleted.Add(obj);
+                    break;
+                }
+
+                WriteResult result = await _store.DeleteAsync(item.Key, item.ModRevision).ConfigureAwait(false);
+                if (result.IsOk)
+                {
+                    deleted.Add(obj);
+                    revision = Math.Max(revision, result.Revision);
+                    if (definition == Namespaces)
+                    {
+                        await DeleteNamespaceContentsAsync(GetString(Metadata(obj), "name")!).ConfigureAwait(false);
+                    }
+
+                    break;
+                }
+
+                item = result.Status == StoreStatus.Conflict ? _store.Get(item.Key).Item : null;
+            }
+        }
+
+        await WriteListAsync(context, definition, deleted, revision.ToString(CultureInfo.InvariantCulture), null).ConfigureAwait(false);
+    }
+
     // Stand-in for the namespace controller until finalizers land: the namespace is already gone, so
     // nothing new can be created in it, and its objects are removed one by one.
     private async Task DeleteNamespaceContentsAsync(string namespaceName)

@@ -77,6 +77,10 @@ public sealed partial class ResourceEngine
             {
                 await DeleteAsync(context, target).ConfigureAwait(false);
             }
+            else if (HttpMethods.IsDelete(method) && (target.Namespace is not null || !target.Definition.Namespaced))
+            {
+                await DeleteCollectionAsync(context, target).ConfigureAwait(false);
+            }
             else
             {
                 throw new ApiException(ApiErrors.MethodNotAllowed(method));

@@ -80,6 +80,25 @@ public sealed class ListTests(ApiServerFixture server) : IClassFixture<ApiServer
     }
 
     [Fact]
+    public async Task DeleteCollection_WithALabelSelector_DeletesOnlyTheMatches()
+    {
+        string ns = await SeedAsync();
+        using HttpResponseMessage response = await server.Client.DeleteAsync($"/api/v1/namespaces/{ns}/configmaps?labelSelector=tier%3Dweb");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonObject deleted = await ApiServerFixture.ReadObjectAsync(response);
+        Assert.Equal("ConfigMapList", (string?)deleted["kind"]);
+        Assert.Equal(["a", "b"], Names(deleted));
+        Assert.Equal(["c", "d"], Names(await ListAsync($"/api/v1/namespaces/{ns}/configmaps")));
+    }
+
+    [Fact]
+    public async Task DeleteCollection_AcrossAllNamespaces_IsMethodNotAllowed()
+    {
+        using HttpResponseMessage response = await server.Client.DeleteAsync("/api/v1/configmaps");
+        await CrudTests.AssertStatusAsync(response, HttpStatusCode.MethodNotAllowed, "MethodNotAllowed", "DELETE");
+    }
+
+    [Fact]
     public async Task ListEvents_FieldSelectorOnInvolvedObject_AsKubectlDescribeSendsIt()
     {
         string ns = await server.CreateNamespaceAsync();
