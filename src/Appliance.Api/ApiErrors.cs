@@ -59,6 +59,22 @@ public static class ApiErrors
     /// <summary>410 for a resourceVersion or continue token older than the compacted history.</summary>
     public static ApiStatus Expired(string message) => new() { Code = 410, Reason = "Expired", Message = message };
 
+    /// <summary>
+    /// A read "not older than" a revision the store has not reached: kube-apiserver's 504 with the
+    /// ResourceVersionTooLarge cause, which client-go's reflector recognises and retries.
+    /// </summary>
+    public static ApiStatus TooLargeResourceVersion(long requested, long current) => new()
+    {
+        Code = 504,
+        Reason = "Timeout",
+        Message = $"Too large resource version: {requested}, current: {current}",
+        Details = new ApiStatusDetails
+        {
+            Causes = [new ApiStatusCause { Reason = "ResourceVersionTooLarge", Message = "Too large resource version" }],
+            RetryAfterSeconds = 1,
+        },
+    };
+
     public static ApiStatus MethodNotAllowed(string method) => new()
     {
         Code = 405,

@@ -13,4 +13,6 @@ public sealed class ApiStatusDetails
     public string? Uid { get; init; }
 
     public List<ApiStatusCause>? Causes { get; init; }
+
+    public int? RetryAfterSeconds { get; init; }
 }

@@ -11,6 +11,7 @@ public sealed partial class ResourceEngine
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
         string name = target.Name!;
+        ParseReadRevision(context.Request.Query, allowExact: false);
         GetResult result = _store.Get(target.Definition.Key(target.Namespace, name));
         if (result.Status != StoreStatus.Ok)
         {
@@ -51,7 +52,7 @@ public sealed partial class ResourceEngine
 
         string prefix = target.Definition.ListPrefix(target.Namespace);
         var items = new List<JsonObject>();
-        long revision = 0;
+        long revision = ParseReadRevision(query, allowExact: true);
         while (true)
         {
             RangeResult page = _store.Range(prefix, limit == 0 ? 0 : limit - items.Count, continueToken, revision);
@@ -61,8 +62,10 @@ public sealed partial class ResourceEngine
                     break;
                 case StoreStatus.InvalidContinue:
                     throw new ApiException(ApiErrors.BadRequest("the continue parameter is not valid for this request"));
-                case StoreStatus.Compacted:
+                case StoreStatus.Compacted when continueToken is not null:
                     throw new ApiException(ApiErrors.Expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."));
+                case StoreStatus.Compacted:
+                    throw new ApiException(ApiErrors.Expired($"The resourceVersion for the provided list is too old: {revision}"));
                 default:
                     throw new ApiException(ApiErrors.InternalError("list failed: " + page.Status));
             }
@@ -85,6 +88,46 @@ public sealed partial class ResourceEngine
         }
 
         await WriteListAsync(context, target.Definition, items, revision.ToString(CultureInfo.InvariantCulture), continueToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The resourceVersion semantics of reads (Kubernetes API concepts, "Resource versions"): unset or "0"
+    /// read the latest; N means "not older than N", which the latest satisfies unless the store has not
+    /// reached N (504 ResourceVersionTooLarge); with <c>resourceVersionMatch=Exact</c> a list is read at
+    /// exactly N (410 once compacted). Returns the revision to read at, 0 for the latest.
+    /// </summary>
+    private long ParseReadRevision(IQueryCollection query, bool allowExact)
+    {
+        string? resourceVersion = query["resourceVersion"];
+        string? match = query["resourceVersionMatch"];
+        bool exact = match == "Exact";
+        if (!string.IsNullOrEmpty(match) && (!allowExact || match is not ("Exact" or "NotOlderThan")))
+        {
+            throw new ApiException(ApiErrors.BadRequest($"unsupported resourceVersionMatch: {match}"));
+        }
+
+        if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0")
+        {
+            if (!string.IsNullOrEmpty(match) && (exact || string.IsNullOrEmpty(resourceVersion)))
+            {
+                throw new ApiException(ApiErrors.BadRequest($"resourceVersionMatch \"{match}\" needs a non-zero resourceVersion"));
+            }
+
+            return 0;
+        }
+
+        if (!TryParseRevision(resourceVersion, out long requested))
+        {
+            throw new ApiException(ApiErrors.BadRequest($"invalid resourceVersion: {resourceVersion}"));
+        }
+
+        long current = _store.CurrentRevision;
+        if (requested > current)
+        {
+            throw new ApiException(ApiErrors.TooLargeResourceVersion(requested, current));
+        }
+
+        return exact ? requested : 0;
     }
 
     /// <summary>A <c>{Kind}List</c>, or a Table when the client asked for one.</summary>

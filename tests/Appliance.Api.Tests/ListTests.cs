@@ -80,6 +80,33 @@ public sealed class ListTests(ApiServerFixture server) : IClassFixture<ApiServer
     }
 
     [Fact]
+    public async Task List_WithResourceVersionMatchExact_ReadsThePastRevision()
+    {
+        string ns = await SeedAsync();
+        JsonObject before = await ListAsync($"/api/v1/namespaces/{ns}/configmaps");
+        string version = (string)before["metadata"]!["resourceVersion"]!;
+        await CreateAsync(ns, "later", []);
+
+        JsonObject exact = await ListAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion={version}&resourceVersionMatch=Exact");
+        Assert.Equal(["a", "b", "c", "d"], Names(exact));
+        Assert.Equal(version, (string?)exact["metadata"]!["resourceVersion"]);
+        JsonObject notOlder = await ListAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion={version}");
+        Assert.Equal(["a", "b", "c", "d", "later"], Names(notOlder));
+    }
+
+    [Fact]
+    public async Task ListAndGet_WithAFutureResourceVersion_AreTooLargeResourceVersion504()
+    {
+        long future = server.Store.CurrentRevision + 1000;
+        foreach (string path in new[] { $"/api/v1/namespaces/default/configmaps?resourceVersion={future}", $"/api/v1/namespaces/default?resourceVersion={future}" })
+        {
+            using HttpResponseMessage response = await server.Client.GetAsync(path);
+            JsonObject status = await CrudTests.AssertStatusAsync(response, HttpStatusCode.GatewayTimeout, "Timeout", "Too large resource version");
+            Assert.Equal("ResourceVersionTooLarge", (string?)status["details"]!["causes"]![0]!["reason"]);
+        }
+    }
+
+    [Fact]
     public async Task DeleteCollection_WithALabelSelector_DeletesOnlyTheMatches()
     {
         string ns = await SeedAsync();
@@ -132,6 +159,9 @@ public sealed class ListTests(ApiServerFixture server) : IClassFixture<ApiServer
     [InlineData("fieldSelector=spec.x%3D1", "field label not supported: spec.x")]
     [InlineData("limit=-1", "invalid limit")]
     [InlineData("continue=garbage", "continue parameter")]
+    [InlineData("resourceVersion=abc", "invalid resourceVersion")]
+    [InlineData("resourceVersionMatch=Exact", "needs a non-zero resourceVersion")]
+    [InlineData("resourceVersion=1&resourceVersionMatch=Newest", "unsupported resourceVersionMatch")]
     public async Task List_WithBadParameters_IsBadRequest(string query, string message)
     {
         using HttpResponseMessage response = await server.Client.GetAsync($"/api/v1/namespaces/default/configmaps?{query}");

@@ -101,6 +101,18 @@ public sealed class WatchTests(ApiServerFixture server) : IClassFixture<ApiServe
     }
 
     [Fact]
+    public async Task List_ExactlyAtACompactedResourceVersion_IsExpired410()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        JsonObject old = await CreateAsync(ns, "ancient");
+        await CreateAsync(ns, "recent");
+        await server.Store.CompactAsync(server.Store.CurrentRevision);
+        string version = (string)old["metadata"]!["resourceVersion"]!;
+        using HttpResponseMessage response = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion={version}&resourceVersionMatch=Exact");
+        await CrudTests.AssertStatusAsync(response, HttpStatusCode.Gone, "Expired", "too old");
+    }
+
+    [Fact]
     public async Task List_WithAContinueTokenFromBeforeCompaction_IsExpired410()
     {
         string ns = await server.CreateNamespaceAsync();
