@@ -65,7 +65,7 @@ public sealed partial class ResourceEngine
             }
 
             // A generated name that collides is retried with a new suffix, as kube-apiserver does.
-            if (!(generated && result.Status == StoreStatus.AlreadyExists && attempt < MaxWriteAttempts))
+            if (!(generated && result.Status == StoreStatus.AlreadyExists && attempt < MaxGenerateNameAttempts))
             {
                 throw new ApiException(FromStoreStatus(result.Status, target, candidate));
             }

@@ -23,7 +23,13 @@ public sealed partial class ResourceEngine
     /// <summary>kube-apiserver's request body limit (3 MiB); larger bodies get 413.</summary>
     public const int MaxBodyBytes = 3 * 1024 * 1024;
 
-    private const int MaxWriteAttempts = 8;
+    // A generated name that collides is retried with a new suffix this many times.
+    private const int MaxGenerateNameAttempts = 8;
+
+    // A read-modify-write that loses its compare-and-swap to another writer is redone, as kube-apiserver's
+    // GuaranteedUpdate does; the bound only stops a livelock, it is far above what contention needs
+    // (20 concurrent patches of one object are tested).
+    private const int MaxWriteAttempts = 100;
 
     private readonly KeyValueStore _store;
     private readonly TimeProvider _timeProvider;

@@ -279,6 +279,22 @@ public sealed class CrudTests(ApiServerFixture server) : IClassFixture<ApiServer
     }
 
     [Fact]
+    public async Task ConcurrentPatchesWithoutResourceVersion_AllLand()
+    {
+        // Each patch is a read-modify-write; a lost compare-and-swap must be retried, never dropped.
+        string ns = await server.CreateNamespaceAsync();
+        await CreateConfigMapAsync(ns, "contended", []);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            using HttpResponseMessage response = await PatchAsync($"/api/v1/namespaces/{ns}/configmaps/contended", "application/merge-patch+json", new JsonObject { ["data"] = new JsonObject { [$"k{i}"] = "v" } });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }));
+
+        using HttpResponseMessage get = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps/contended");
+        Assert.Equal(20, (await ApiServerFixture.ReadObjectAsync(get))["data"]!.AsObject().Count);
+    }
+
+    [Fact]
     public async Task UnknownResource_IsNotFound()
     {
         using HttpResponseMessage response = await server.Client.GetAsync("/api/v1/namespaces/default/widgets");

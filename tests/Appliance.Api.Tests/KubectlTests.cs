@@ -252,6 +252,21 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
+    public async Task KubectlDeleteNamespace_RemovesItAndItsConfigMaps()
+    {
+        Assert.Equal(0, (await server.RunKubectlAsync("create namespace kc-doomed")).ExitCode);
+        Assert.Equal(0, (await server.RunKubectlAsync("-n kc-doomed create configmap inside --from-literal=a=b")).ExitCode);
+
+        KubectlResult deleted = await server.RunKubectlAsync("delete namespace kc-doomed");
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Contains("namespace \"kc-doomed\" deleted", deleted.Stdout);
+        KubectlResult left = await server.RunKubectlAsync("get configmaps -A -o name");
+        Assert.DoesNotContain("configmap/inside", left.Stdout);
+        KubectlResult get = await server.RunKubectlAsync("get namespace kc-doomed");
+        Assert.Contains("namespaces \"kc-doomed\" not found", get.Stderr);
+    }
+
+    [Fact]
     public async Task KubectlApiResources_ListsTheServedKinds()
     {
         KubectlResult result = await server.RunKubectlAsync("api-resources");
