@@ -180,7 +180,7 @@ public sealed class LabelSelector
     }
 
     // A qualified name with an optional DNS-subdomain prefix: "app", "example.com/app" (apimachinery IsQualifiedName).
-    private static bool IsKey(string key)
+    internal static bool IsKey(string key)
     {
         if (key.Length == 0 || key.Length > 317)
         {
@@ -198,7 +198,7 @@ public sealed class LabelSelector
     }
 
     // A label value: empty, or up to 63 of [A-Za-z0-9-_.] starting and ending alphanumeric.
-    private static bool IsValue(string value)
+    internal static bool IsValue(string value)
     {
         if (value.Length == 0)
         {

@@ -93,8 +93,9 @@ public sealed partial class ResourceEngine
         JsonObject? options = context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0
             ? await ReadBodyAsync(context).ConfigureAwait(false)
             : null;
-        string? preconditionUid = options?["preconditions"]?["uid"]?.GetValue<string>();
-        string? preconditionVersion = options?["preconditions"]?["resourceVersion"]?.GetValue<string>();
+        JsonObject? preconditions = options?["preconditions"] as JsonObject;
+        string? preconditionUid = preconditions is null ? null : GetString(preconditions, "uid");
+        string? preconditionVersion = preconditions is null ? null : GetString(preconditions, "resourceVersion");
         string key = definition.Key(target.Namespace, name);
         for (int attempt = 0; ; attempt++)
         {
@@ -243,15 +244,46 @@ public sealed partial class ResourceEngine
             causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = "metadata.name", Message = $"Invalid value: \"{name}\": {nameError}" });
         }
 
-        if (obj["metadata"]?["labels"] is JsonNode labels && labels is not JsonObject)
-        {
-            causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = "metadata.labels", Message = "Invalid value: must be an object of strings" });
-        }
+        ValidateStringMap(obj["metadata"]?["labels"], "metadata.labels", labels: true, causes);
+        ValidateStringMap(obj["metadata"]?["annotations"], "metadata.annotations", labels: false, causes);
 
         definition.Prepare?.Invoke(obj, causes);
         if (causes.Count > 0)
         {
             throw new ApiException(ApiErrors.Invalid(definition.Group, definition.Kind, name, causes));
+        }
+    }
+
+    // Labels are selectable, so keys are qualified names and values label values (apimachinery
+    // ValidateLabels); annotations only need string values.
+    private static void ValidateStringMap(JsonNode? node, string field, bool labels, List<ApiStatusCause> causes)
+    {
+        if (node is null)
+        {
+            return;
+        }
+
+        if (node is not JsonObject map)
+        {
+            causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = field, Message = "Invalid value: must be an object of strings" });
+            return;
+        }
+
+        foreach ((string key, JsonNode? value) in map)
+        {
+            string? text = value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            if (text is null)
+            {
+                causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = $"{field}[{key}]", Message = "Invalid value: must be a string" });
+            }
+            else if (labels && !LabelSelector.IsKey(key))
+            {
+                causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = field, Message = $"Invalid value: \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character" });
+            }
+            else if (labels && !LabelSelector.IsValue(text))
+            {
+                causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = $"{field}", Message = $"Invalid value: \"{text}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character" });
+            }
         }
     }
 

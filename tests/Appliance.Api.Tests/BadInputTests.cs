@@ -54,6 +54,18 @@ public sealed class BadInputTests(ApiServerFixture server) : IClassFixture<ApiSe
         await CrudTests.AssertStatusAsync(response, HttpStatusCode.UnprocessableEntity, "Invalid", "RFC 1123 label");
     }
 
+    [Theory]
+    [InlineData("""{"bad key!":"x"}""", "metadata.labels")]
+    [InlineData("""{"app":"has spaces"}""", "metadata.labels")]
+    [InlineData("""{"app":5}""", "metadata.labels[app]")]
+    public async Task Create_WithInvalidLabels_IsInvalid(string labels, string field)
+    {
+        var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "labelled", ["labels"] = JsonNode.Parse(labels) } };
+        using HttpResponseMessage response = await server.Client.PostAsync("/api/v1/namespaces/default/configmaps", ApiServerFixture.Json(body));
+        JsonObject status = await CrudTests.AssertStatusAsync(response, HttpStatusCode.UnprocessableEntity, "Invalid", "labelled");
+        Assert.Equal(field, (string?)status["details"]!["causes"]![0]!["field"]);
+    }
+
     [Fact]
     public async Task Update_WithAnotherNameInTheBody_IsBadRequest()
     {
