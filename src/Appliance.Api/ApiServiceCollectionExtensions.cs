@@ -10,9 +10,13 @@ public static class ApiServiceCollectionExtensions
     /// namespace. Call after <c>AddApplianceStore</c>: hosted services start in registration order, and
     /// the start-up step needs the open store.
     /// </summary>
-    public static IServiceCollection AddApplianceApi(this IServiceCollection services)
+    public static IServiceCollection AddApplianceApi(this IServiceCollection services, Action<ApiOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<ApiOptions>()
+            .Configure(configure ?? (static _ => { }))
+            .Validate(static o => o.DefaultWatchTimeout > TimeSpan.Zero && o.WatchBookmarkInterval > TimeSpan.Zero, "ApiOptions: DefaultWatchTimeout and WatchBookmarkInterval must be positive.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static _ => ResourceRegistry.CreateDefault());
         services.TryAddSingleton<ResourceEngine>();

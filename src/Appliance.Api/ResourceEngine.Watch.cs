@@ -9,12 +9,6 @@ namespace Appliance.Api;
 
 public sealed partial class ResourceEngine
 {
-    /// <summary>
-    /// Without <c>timeoutSeconds</c> a watch ends after this long; kube-apiserver picks 30-60 min at
-    /// random so clients re-watch (and the server sheds stale streams) regularly.
-    /// </summary>
-    public static readonly TimeSpan DefaultWatchTimeout = TimeSpan.FromMinutes(30);
-
     private static readonly byte[] NewLine = "\n"u8.ToArray();
 
     /// <summary>
@@ -28,7 +22,7 @@ public sealed partial class ResourceEngine
     {
         IQueryCollection query = context.Request.Query;
         (LabelSelector labels, FieldSelector fields) = ParseSelectors(query, target.Definition);
-        TimeSpan timeout = DefaultWatchTimeout;
+        TimeSpan timeout = _options.DefaultWatchTimeout;
         string? timeoutText = query["timeoutSeconds"];
         if (!string.IsNullOrEmpty(timeoutText))
         {
@@ -62,6 +56,7 @@ public sealed partial class ResourceEngine
 
         bool selective = labels.Requirements.Count > 0 || fields.Requirements.Count > 0;
         bool table = TableWriter.IsRequested(context.Request);
+        bool bookmarks = IsTrue(query["allowWatchBookmarks"]) && !table;
         string? includeObject = query["includeObject"];
         bool columnsWritten = false;
         void Write(Utf8JsonWriter writer, string type, JsonObject obj)
@@ -94,7 +89,7 @@ public sealed partial class ResourceEngine
                 }
 
                 await context.Response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
-                while (await watcher.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                while (await WaitOrBookmarkAsync(watcher, bookmarks, writer, context, target.Definition, cancellationToken).ConfigureAwait(false))
                 {
                     while (watcher.TryRead(out WatchEvent? change))
                     {
@@ -173,6 +168,36 @@ public sealed partial class ResourceEngine
         }
 
         return now ? (before ? "MODIFIED" : "ADDED") : null;
+    }
+
+    /// <summary>
+    /// Waits for events; while none come and bookmarks are allowed, writes a BOOKMARK every
+    /// <see cref="ApiOptions.WatchBookmarkInterval"/> with the revision everything is delivered up to.
+    /// </summary>
+    private async Task<bool> WaitOrBookmarkAsync(StoreWatcher watcher, bool bookmarks, Utf8JsonWriter writer, HttpContext context, ResourceDefinition definition, CancellationToken cancellationToken)
+    {
+        while (bookmarks)
+        {
+            using var tick = new CancellationTokenSource(_options.WatchBookmarkInterval, _timeProvider);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, tick.Token);
+            try
+            {
+                return await watcher.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                var bookmark = new JsonObject
+                {
+                    ["kind"] = definition.Kind,
+                    ["apiVersion"] = definition.ApiVersion,
+                    ["metadata"] = new JsonObject { ["resourceVersion"] = watcher.Revision.ToString(CultureInfo.InvariantCulture) },
+                };
+                WriteEvent(writer, context.Response.BodyWriter, "BOOKMARK", w => bookmark.WriteTo(w));
+                await context.Response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return await watcher.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static void WriteEvent(Utf8JsonWriter writer, System.IO.Pipelines.PipeWriter output, string type, Action<Utf8JsonWriter> writeObject)

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Appliance.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Appliance.Api;
 
@@ -34,10 +35,13 @@ public sealed partial class ResourceEngine
     private readonly KeyValueStore _store;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ResourceEngine> _logger;
+    private readonly ApiOptions _options;
 
-    public ResourceEngine(KeyValueStore store, ResourceRegistry registry, TimeProvider timeProvider, ILogger<ResourceEngine> logger)
+    public ResourceEngine(KeyValueStore store, ResourceRegistry registry, TimeProvider timeProvider, IOptions<ApiOptions> options, ILogger<ResourceEngine> logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        _options = options.Value;
         Registry = registry;
         _timeProvider = timeProvider;
         _logger = logger;

@@ -21,6 +21,9 @@ public sealed class ApiServerFixture : IAsyncLifetime
 {
     public const string Kubectl = "/usr/bin/kubectl";
 
+    /// <summary>Short, so a test sees a BOOKMARK quickly (the default is a minute).</summary>
+    public static readonly TimeSpan BookmarkInterval = TimeSpan.FromMilliseconds(300);
+
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "appliance-api-tests-" + Guid.NewGuid().ToString("N"));
     private WebApplication? _app;
 
@@ -39,7 +42,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         builder.Services.AddApplianceStore(options => options.DatabasePath = Path.Combine(_directory, "state.db"));
-        builder.Services.AddApplianceApi();
+        builder.Services.AddApplianceApi(options => options.WatchBookmarkInterval = BookmarkInterval);
         _app = builder.Build();
         _app.MapApplianceApi();
         _app.MapGet("/version", KubernetesVersion.Handler(KubernetesVersion.Create("0.1.0", "test", "2026-01-01T00:00:00Z")));

@@ -76,6 +76,35 @@ public sealed class WatchTests(ApiServerFixture server) : IClassFixture<ApiServe
     }
 
     [Fact]
+    public async Task Watch_AllowingBookmarks_GetsABookmarkAtTheLatestRevisionWhenIdle()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        JsonObject created = await CreateAsync(ns, "quiet");
+        await using WatchStream watch = await WatchStream.OpenAsync(server.Client, $"/api/v1/namespaces/{ns}/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion={(string)created["metadata"]!["resourceVersion"]!}");
+
+        // Writes elsewhere move the revision; the idle watch's bookmark must carry it.
+        await server.CreateNamespaceAsync();
+        long latest = server.Store.CurrentRevision;
+        JsonObject bookmark;
+        do
+        {
+            bookmark = await watch.NextAsync(EventTimeout);
+            Assert.Equal("BOOKMARK", (string?)bookmark["type"]);
+        }
+        while (long.Parse((string)bookmark["object"]!["metadata"]!["resourceVersion"]!) < latest);
+
+        Assert.Equal("ConfigMap", (string?)bookmark["object"]!["kind"]);
+    }
+
+    [Fact]
+    public async Task Watch_WithoutAllowWatchBookmarks_GetsNoBookmark()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        await using WatchStream watch = await WatchStream.OpenAsync(server.Client, $"/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1");
+        Assert.Null(await watch.NextOrEndAsync(EventTimeout));
+    }
+
+    [Fact]
     public async Task Watch_TimeoutSeconds_EndsTheStream()
     {
         string ns = await server.CreateNamespaceAsync();

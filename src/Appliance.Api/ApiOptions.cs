@@ -1,0 +1,20 @@
+namespace Appliance.Api;
+
+/// <summary>Tuning of the API; the defaults are kube-apiserver's. Validated at start-up.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>kube-apiserver ends watches after 30-60 min so clients re-watch and stale streams are shed.</summary>
+    public static readonly TimeSpan DefaultWatchTimeoutDefault = TimeSpan.FromMinutes(30);
+
+    /// <summary>kube-apiserver sends a BOOKMARK about once a minute to watchers that allow them.</summary>
+    public static readonly TimeSpan DefaultWatchBookmarkInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a watch without <c>timeoutSeconds</c> runs.</summary>
+    public TimeSpan DefaultWatchTimeout { get; set; } = DefaultWatchTimeoutDefault;
+
+    /// <summary>
+    /// How often an idle watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK carrying the revision
+    /// it has seen up to, so the client resumes from there instead of an old (maybe compacted) revision.
+    /// </summary>
+    public TimeSpan WatchBookmarkInterval { get; set; } = DefaultWatchBookmarkInterval;
+}
