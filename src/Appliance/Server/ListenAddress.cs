@@ -87,6 +87,7 @@ public sealed record ListenAddress(IPAddress? Address, bool IsLocalhost, int Por
         }
     }
 
+    /// <summary>As written on the command line; `--help` shows the default this way.</summary>
     public override string ToString() =>
         IsLocalhost ? $"localhost:{Port}"
         : Address is null ? $":{Port}"

@@ -21,15 +21,11 @@ public sealed class ServerCertificates
     // Clocks of clients and servers drift; a certificate valid "from now" fails on a machine a few minutes behind.
     private static readonly TimeSpan Backdate = TimeSpan.FromHours(1);
 
-    private ServerCertificates(X509Certificate2 certificateAuthority, X509Certificate2 servingCertificate, string certificateAuthorityPath)
+    private ServerCertificates(X509Certificate2 servingCertificate, string certificateAuthorityPath)
     {
-        CertificateAuthority = certificateAuthority;
         ServingCertificate = servingCertificate;
         CertificateAuthorityPath = certificateAuthorityPath;
     }
-
-    /// <summary>The CA certificate (no private key): what clients trust.</summary>
-    public X509Certificate2 CertificateAuthority { get; }
 
     /// <summary>The serving certificate with its private key, for Kestrel.</summary>
     public X509Certificate2 ServingCertificate { get; }
@@ -69,31 +65,28 @@ public sealed class ServerCertificates
         var serving = new PemPair(directory, "serving");
         DateTimeOffset now = time.GetUtcNow();
 
-        X509Certificate2 caCertificate;
-        if (ca.Exists)
-        {
-            caCertificate = ca.Load();
-        }
-        else
-        {
-            caCertificate = CreateCertificateAuthority(now);
-            ca.Save(caCertificate);
-            Log.CertificateAuthorityCreated(logger, ca.CertificatePath, caCertificate.Thumbprint);
-        }
+        // The CA's private key is needed only here, to sign; it does not outlive this call.
+        using X509Certificate2 caCertificate = ca.Exists ? ca.Load() : CreateAndSaveCertificateAuthority(ca, now, logger);
 
         X509Certificate2? servingCertificate = serving.Exists ? serving.Load() : null;
         string? reason = servingCertificate is null ? "none yet" : WhyReissue(servingCertificate, caCertificate, subjectAlternativeNames, now);
         if (reason is not null)
         {
+            servingCertificate?.Dispose();
             servingCertificate = CreateServingCertificate(caCertificate, subjectAlternativeNames, now);
             serving.Save(servingCertificate);
             Log.ServingCertificateIssued(logger, string.Join(", ", subjectAlternativeNames), reason);
         }
 
-        using (caCertificate)
-        {
-            return new ServerCertificates(X509CertificateLoader.LoadCertificate(caCertificate.RawData), servingCertificate!, ca.CertificatePath);
-        }
+        return new ServerCertificates(servingCertificate!, ca.CertificatePath);
+    }
+
+    private static X509Certificate2 CreateAndSaveCertificateAuthority(PemPair ca, DateTimeOffset now, ILogger logger)
+    {
+        X509Certificate2 certificate = CreateCertificateAuthority(now);
+        ca.Save(certificate);
+        Log.CertificateAuthorityCreated(logger, ca.CertificatePath, certificate.Thumbprint);
+        return certificate;
     }
 
     private static string? WhyReissue(X509Certificate2 serving, X509Certificate2 ca, IReadOnlyList<string> names, DateTimeOffset now)
