@@ -172,7 +172,14 @@ public sealed partial class LdapAuthenticator : IDisposable
             TaskScheduler.Default);
         try
         {
-            return await attempt.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
+            var result = await attempt.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
+
+            // libldap gives up on a silent server with "server down" (81), and on a busy machine that can
+            // beat our own timer. The probe proved the server reachable, so a give-up once the budget is
+            // spent is a server that did not answer in time.
+            return result.Status == LdapLoginStatus.ServerUnavailable && _timeProvider.GetElapsedTime(started) >= _settings.Timeout
+                ? LdapLoginResult.Failure(LdapLoginStatus.Timeout)
+                : result;
         }
         catch (TimeoutException)
         {

@@ -32,7 +32,10 @@ internal static class TestCertificates
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         var now = DateTimeOffset.UtcNow;
-        using var certificate = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        // Never past the CA's own expiry: certificate times have whole seconds, so "a day from now" taken a
+        // moment after the CA was made can land a second beyond it, which Create refuses.
+        var notAfter = now.AddDays(1) < ca.NotAfter ? now.AddDays(1) : new DateTimeOffset(ca.NotAfter);
+        using var certificate = request.Create(ca, now.AddMinutes(-5), notAfter, RandomNumberGenerator.GetBytes(16));
         return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 }
