@@ -52,6 +52,12 @@ internal sealed class RequestHead
     /// <summary>The whole head, from the method to the final CRLF CRLF inclusive.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes.Span;
 
+    /// <summary>The same bytes as memory, for what must outlive a span across an await (the credential, the cluster id).</summary>
+    internal ReadOnlyMemory<byte> BytesMemory => _bytes;
+
+    /// <summary>Where <see cref="Target"/> starts in <see cref="Bytes"/>.</summary>
+    internal int TargetStart => _targetStart;
+
     public ReadOnlySpan<byte> Method => _bytes.Span[.._methodLength];
 
     /// <summary>The request-target, always origin-form (starts with "/").</summary>

@@ -176,6 +176,9 @@ internal static class RequestHeadRewriter
         return false;
     }
 
+    /// <summary>Whether the rewritten request asks the upstream for a tunnel (see <see cref="IsTunnelledUpgrade(ReadOnlySpan{byte}, ReadOnlySpan{HeaderField})"/>).</summary>
+    public static bool IsTunnelledUpgrade(RequestHead request) => request.IsUpgradeRequest && IsTunnelledUpgrade(request.Bytes, request.Fields);
+
     /// <summary>
     /// Only the upgrades kubectl uses open a tunnel: WebSocket and SPDY/3.1 (exec, attach, port-forward).
     /// Anything else (h2c, or a list mixing in another protocol) is forwarded as a plain request without

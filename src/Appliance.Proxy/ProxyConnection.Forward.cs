@@ -1,0 +1,645 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Appliance.Proxy;
+
+internal sealed partial class ProxyConnection
+{
+    private enum Outcome : byte
+    {
+        Ok,
+
+        /// <summary>The client left, timed out or broke its body framing; the connection ends.</summary>
+        ClientFailed,
+
+        /// <summary>The client's chunked body is malformed: 400 if nothing was answered yet.</summary>
+        ClientInvalid,
+
+        /// <summary>The upstream failed; 502 if nothing was answered yet, else the client connection is closed.</summary>
+        UpstreamFailed,
+
+        UpstreamTimedOut,
+    }
+
+    /// <summary>The request in flight: what is kept of it once its head has left the pipe.</summary>
+    private Exchange _exchange;
+
+    /// <summary>What is kept of a request once its head has left the pipe.</summary>
+    private struct Exchange
+    {
+        public ClusterUpstream? Cluster;
+        public long StartTimestamp;
+        public DateTimeOffset StartTime;
+        public bool IsHeadMethod;
+        public bool ClientHttp10;
+        public bool ClientWantsClose;
+        public bool Tunnel;
+        public bool ExpectContinue;
+        public long ContentLength;
+        public bool Chunked;
+        public long RequestBytes;
+        public long ResponseBytes;
+        public int Status;
+        public bool ResponseStarted;
+        public byte[]? AuditText;
+        public int AuditMethodLength;
+        public int AuditPathLength;
+    }
+
+    /// <summary>One request, from its parsed head to the end of its response. False: close the connection.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ProcessRequestAsync()
+    {
+        _exchange = new Exchange { StartTimestamp = _server.Time.GetTimestamp(), StartTime = _server.Time.GetUtcNow() };
+        Verdict verdict = Inspect(out ProxyCredentialScheme scheme, out ReadOnlyMemory<byte> credential, out ReadOnlyMemory<byte> clusterId);
+        if (verdict != Verdict.Proceed)
+        {
+            _input.AdvanceTo(_headEnd);
+            await RefuseAsync(verdict switch
+            {
+                Verdict.Misdirected => StatusResponses.Misdirected,
+                Verdict.NotFound => StatusResponses.ClusterNotFound,
+                Verdict.Unauthenticated => StatusResponses.Unauthorized,
+                _ => StatusResponses.BadRequest,
+            }).ConfigureAwait(false);
+            return false;
+        }
+
+        ProxyAuthResult auth;
+        try
+        {
+            auth = await _server.Authenticator.AuthenticateAsync(scheme, credential, clusterId, _closed).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _input.AdvanceTo(_headEnd);
+            await RefuseAsync(StatusResponses.AuthenticationUnavailable).ConfigureAwait(false);
+            return false;
+        }
+
+        if (auth.Outcome != ProxyAuthOutcome.Allowed || auth.Caller is null)
+        {
+            _input.AdvanceTo(_headEnd);
+            await RefuseAsync(auth.Outcome == ProxyAuthOutcome.Forbidden ? StatusResponses.Forbidden : StatusResponses.Unauthorized).ConfigureAwait(false);
+            return false;
+        }
+
+        // Looked up after authorization, so an unauthenticated or unauthorized caller cannot probe which ids exist.
+        if (!_server.Clusters.TryGetCluster(clusterId.Span, out ClusterUpstream? cluster))
+        {
+            _input.AdvanceTo(_headEnd);
+            await RefuseAsync(StatusResponses.ClusterNotFound).ConfigureAwait(false);
+            return false;
+        }
+
+        ProxyCaller caller = auth.Caller;
+        _exchange.Cluster = cluster;
+        UpstreamConnection? upstream = await RentOrDialAsync(cluster).ConfigureAwait(false);
+        if (upstream is null)
+        {
+            _input.AdvanceTo(_headEnd);
+            await RefuseAsync(StatusResponses.BadGateway).ConfigureAwait(false);
+            return false;
+        }
+
+        RewriteError rewrite = WriteUpstreamHead(caller, cluster, upstream);
+        _input.AdvanceTo(_headEnd); // The head's spans are dead from here on; Exchange holds what is still needed.
+        if (rewrite != RewriteError.None)
+        {
+            Log.RewriteRefused(_server.Logger, cluster.ClusterId, rewrite);
+            cluster.Pool.Return(upstream); // Nothing was written to it.
+            ReturnAuditText();
+            await RefuseAsync(StatusResponses.BadGateway).ConfigureAwait(false);
+            return false;
+        }
+
+        bool keepAlive = false;
+        bool reusable = false;
+        try
+        {
+            Outcome outcome = await SendRequestBodyAsync(upstream).ConfigureAwait(false);
+            if (outcome == Outcome.Ok)
+            {
+                outcome = await ReadResponseHeadAsync(upstream).ConfigureAwait(false);
+            }
+
+            if (outcome == Outcome.Ok && _exchange.Tunnel && _response.StatusCode == 101)
+            {
+                await RunTunnelAsync(upstream).ConfigureAwait(false);
+                upstream = null; // The tunnel disposed it.
+            }
+            else if (outcome == Outcome.Ok)
+            {
+                outcome = await RelayResponseBodyAsync(upstream).ConfigureAwait(false);
+                reusable = outcome == Outcome.Ok && !_response.CloseConnection;
+                keepAlive = outcome == Outcome.Ok && !_exchange.ClientWantsClose && _response.Framing != ResponseFraming.UntilClose
+                    && !(_exchange.ClientHttp10);
+            }
+
+            if (outcome != Outcome.Ok && !_exchange.ResponseStarted)
+            {
+                byte[] answer = outcome switch
+                {
+                    Outcome.UpstreamTimedOut => StatusResponses.GatewayTimeout,
+                    Outcome.ClientInvalid => StatusResponses.BadRequest,
+                    _ => StatusResponses.BadGateway,
+                };
+                _exchange.Status = StatusResponses.StatusOf(answer);
+                if (outcome is Outcome.UpstreamTimedOut)
+                {
+                    Log.UpstreamTimedOut(_server.Logger, cluster.ClusterId, Options.UpstreamResponseHeadersTimeout);
+                }
+
+                if (outcome != Outcome.ClientFailed)
+                {
+                    await _output.WriteAsync(answer, _closed).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            if (upstream is not null)
+            {
+                if (reusable)
+                {
+                    cluster.Pool.Return(upstream);
+                }
+                else
+                {
+                    upstream.Dispose();
+                }
+            }
+
+            Audit(caller, cluster);
+        }
+
+        return keepAlive;
+    }
+
+    private async ValueTask<UpstreamConnection?> RentOrDialAsync(ClusterUpstream cluster)
+    {
+        if (cluster.Pool.TryRent(out UpstreamConnection? pooled))
+        {
+            return pooled;
+        }
+
+        Arm(ref _upstreamTimer, Options.UpstreamConnectTimeout);
+        try
+        {
+            Stream stream = await cluster.Dialer.ConnectAsync(_upstreamTimer.Token).ConfigureAwait(false);
+            return new UpstreamConnection(stream);
+        }
+        catch (Exception e)
+        {
+            Log.UpstreamConnectFailed(_server.Logger, cluster.ClusterId, e);
+            return null;
+        }
+        finally
+        {
+            Disarm(_upstreamTimer);
+        }
+    }
+
+    /// <summary>The rewrite into the upstream's pipe, and everything later steps need from the head.</summary>
+    private RewriteError WriteUpstreamHead(ProxyCaller caller, ClusterUpstream cluster, UpstreamConnection upstream)
+    {
+        RequestHead request = _request;
+        ClusterRoute.TryParse(request.Target, out ClusterRoute route); // Valid: Inspect routed it.
+        RewriteError error = RequestHeadRewriter.TryWrite(request, route, caller.Headers, cluster.Headers, upstream.Writer, out _);
+        _exchange.IsHeadMethod = request.Method.SequenceEqual("HEAD"u8);
+        _exchange.ClientHttp10 = request.Version == HttpProtocolVersion.Http10;
+        _exchange.ClientWantsClose = request.HasConnectionClose || _exchange.ClientHttp10;
+        _exchange.Tunnel = RequestHeadRewriter.IsTunnelledUpgrade(request);
+        _exchange.ContentLength = request.ContentLength;
+        _exchange.Chunked = request.IsChunked;
+        _exchange.ExpectContinue = (request.IsChunked || request.ContentLength > 0) && HasExpectContinue(request);
+        _exchange.AuditText = ProxyAuditLog.RentText(request.Method, route.UpstreamTargetRest, out _exchange.AuditMethodLength, out _exchange.AuditPathLength);
+        return error;
+    }
+
+    private static bool HasExpectContinue(RequestHead request)
+    {
+        for (int i = 0; i < request.FieldCount; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(request.FieldName(i), "Expect"u8) && Ascii.EqualsIgnoreCase(request.FieldValue(i), "100-continue"u8))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Sends the head and streams the body by its framing; nothing is buffered beyond one read.</summary>
+    private async ValueTask<Outcome> SendRequestBodyAsync(UpstreamConnection upstream)
+    {
+        if (_exchange.ExpectContinue)
+        {
+            // Answered here rather than waiting for the upstream's 100: the body goes out right behind the head.
+            // A 100 from the upstream is relayed too; clients accept several (RFC 9110 section 15.2).
+            FlushResult continued = await _output.WriteAsync(StatusResponses.Continue, _closed).ConfigureAwait(false);
+            if (continued.IsCompleted)
+            {
+                return Outcome.ClientFailed;
+            }
+        }
+
+        if (!_exchange.Chunked && _exchange.ContentLength <= 0)
+        {
+            return await FlushUpstreamAsync(upstream).ConfigureAwait(false);
+        }
+
+        if (!_exchange.Chunked)
+        {
+            long remaining = _exchange.ContentLength;
+            while (remaining > 0)
+            {
+                Arm(ref _clientTimer, Options.RequestBodyIdleTimeout);
+                ReadResult result;
+                try
+                {
+                    result = await _input.ReadAsync(_clientTimer.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return Outcome.ClientFailed;
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                long take = Math.Min(remaining, buffer.Length);
+                ReadOnlySequence<byte> slice = buffer.Slice(0, take);
+                Write(upstream.Writer, slice);
+                _input.AdvanceTo(slice.End);
+                remaining -= take;
+                _exchange.RequestBytes += take;
+                if (take == 0 && (result.IsCompleted || result.IsCanceled))
+                {
+                    return Outcome.ClientFailed; // The body ended early: the client is gone.
+                }
+
+                Outcome flushed = await FlushUpstreamAsync(upstream).ConfigureAwait(false);
+                if (flushed != Outcome.Ok)
+                {
+                    return flushed;
+                }
+            }
+
+            Disarm(_clientTimer);
+            return Outcome.Ok;
+        }
+
+        ChunkedDecoder decoder = default;
+        while (true)
+        {
+            Arm(ref _clientTimer, Options.RequestBodyIdleTimeout);
+            ReadResult result;
+            try
+            {
+                result = await _input.ReadAsync(_clientTimer.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return Outcome.ClientFailed;
+            }
+
+            ChunkedStatus status = decoder.Decode(result.Buffer, upstream.Writer, dechunk: false, out SequencePosition consumed, out long data);
+            _exchange.RequestBytes += data;
+            _input.AdvanceTo(consumed, status == ChunkedStatus.NeedMore ? result.Buffer.End : consumed);
+            if (status == ChunkedStatus.Invalid)
+            {
+                return Outcome.ClientInvalid;
+            }
+
+            if (status == ChunkedStatus.NeedMore && (result.IsCompleted || result.IsCanceled))
+            {
+                return Outcome.ClientFailed;
+            }
+
+            Outcome flushed = await FlushUpstreamAsync(upstream).ConfigureAwait(false);
+            if (flushed != Outcome.Ok || status == ChunkedStatus.Done)
+            {
+                Disarm(_clientTimer);
+                return flushed;
+            }
+        }
+    }
+
+    private async ValueTask<Outcome> FlushUpstreamAsync(UpstreamConnection upstream)
+    {
+        Arm(ref _upstreamTimer, Options.UpstreamResponseHeadersTimeout);
+        try
+        {
+            FlushResult result = await upstream.Writer.FlushAsync(_upstreamTimer.Token).ConfigureAwait(false);
+            return result.IsCompleted || result.IsCanceled ? Outcome.UpstreamFailed : Outcome.Ok;
+        }
+        catch (OperationCanceledException) when (_upstreamTimer.IsCancellationRequested)
+        {
+            return Outcome.UpstreamTimedOut;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or System.Security.Authentication.AuthenticationException)
+        {
+            return Outcome.UpstreamFailed;
+        }
+        finally
+        {
+            Disarm(_upstreamTimer);
+        }
+    }
+
+    /// <summary>
+    /// Reads the response head within <see cref="ProxyOptions.UpstreamResponseHeadersTimeout"/>. Interim 1xx
+    /// heads (100, 102, 103) are relayed and skipped; a 101 is final only for a request that asked for it.
+    /// Leaves the final head in <see cref="_response"/> written to the client (not flushed) and consumed.
+    /// </summary>
+    private async ValueTask<Outcome> ReadResponseHeadAsync(UpstreamConnection upstream)
+    {
+        Arm(ref _upstreamTimer, Options.UpstreamResponseHeadersTimeout);
+        PipeReader reader = upstream.Reader;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await reader.ReadAsync(_upstreamTimer.Token).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                if (ResponseHeadParser.TryParse(buffer, _response, _exchange.IsHeadMethod, out SequencePosition consumed, out bool invalid))
+                {
+                    int status = _response.StatusCode;
+                    if (status == 101 && !_exchange.Tunnel)
+                    {
+                        reader.AdvanceTo(consumed);
+                        Log.UpstreamInvalidResponse(_server.Logger, _exchange.Cluster!.ClusterId);
+                        return Outcome.UpstreamFailed;
+                    }
+
+                    bool interim = status < 200 && status != 101;
+                    WriteResponseHead(interim);
+                    reader.AdvanceTo(consumed);
+                    _exchange.ResponseStarted = true;
+                    if (!interim)
+                    {
+                        _exchange.Status = status;
+                        return Outcome.Ok;
+                    }
+
+                    FlushResult flushed = await _output.FlushAsync(_closed).ConfigureAwait(false);
+                    if (flushed.IsCompleted)
+                    {
+                        return Outcome.ClientFailed;
+                    }
+
+                    continue;
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (invalid || result.IsCompleted || result.IsCanceled)
+                {
+                    return Outcome.UpstreamFailed;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_upstreamTimer.IsCancellationRequested)
+        {
+            return Outcome.UpstreamTimedOut;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+        {
+            return Outcome.UpstreamFailed;
+        }
+        finally
+        {
+            Disarm(_upstreamTimer);
+        }
+    }
+
+    /// <summary>
+    /// The response head for the client: the status line as received (in HTTP/1.1), the upstream's end-to-end
+    /// fields, and framing and connection fields of our own, since the client connection is ours.
+    /// </summary>
+    private void WriteResponseHead(bool interim)
+    {
+        ResponseHead response = _response;
+        ReadOnlySpan<byte> bytes = response.Bytes;
+        Span<byte> destination = _output.GetSpan(bytes.Length + 128);
+        int position = 0;
+        Append(destination, ref position, "HTTP/1.1 "u8);
+        int status = response.StatusCode;
+        destination[position++] = (byte)('0' + (status / 100));
+        destination[position++] = (byte)('0' + (status / 10 % 10));
+        destination[position++] = (byte)('0' + (status % 10));
+        destination[position++] = (byte)' ';
+        Append(destination, ref position, response.Reason);
+        Append(destination, ref position, "\r\n"u8);
+
+        bool switching = status == 101;
+        foreach (HeaderField field in response.Fields)
+        {
+            bool drop = field.Kind switch
+            {
+                HeaderKind.Connection or HeaderKind.HopByHop or HeaderKind.TransferEncoding or HeaderKind.ContentLength => true,
+                HeaderKind.Upgrade => !switching,
+                _ => response.HasConnectionField && IsNamedByResponseConnection(bytes, response.Fields, field.Name(bytes)),
+            };
+            if (!drop)
+            {
+                Append(destination, ref position, field.Name(bytes));
+                Append(destination, ref position, ": "u8);
+                Append(destination, ref position, field.Value(bytes));
+                Append(destination, ref position, "\r\n"u8);
+            }
+        }
+
+        if (switching)
+        {
+            Append(destination, ref position, "Connection: Upgrade\r\n"u8);
+        }
+        else if (!interim)
+        {
+            if (response.ContentLength >= 0 && status != 204)
+            {
+                Append(destination, ref position, "Content-Length: "u8);
+                Utf8Formatter.TryFormat(response.ContentLength, destination[position..], out int digits);
+                position += digits;
+                Append(destination, ref position, "\r\n"u8);
+            }
+            else if (response.Framing == ResponseFraming.Chunked && !_exchange.ClientHttp10)
+            {
+                Append(destination, ref position, "Transfer-Encoding: chunked\r\n"u8);
+            }
+
+            // A body delimited by close, or de-chunked for HTTP/1.0, ends by closing the client connection too.
+            if (response.Framing == ResponseFraming.UntilClose || (response.Framing == ResponseFraming.Chunked && _exchange.ClientHttp10))
+            {
+                _exchange.ClientWantsClose = true;
+            }
+
+            if (_exchange.ClientWantsClose)
+            {
+                Append(destination, ref position, "Connection: close\r\n"u8);
+            }
+        }
+
+        Append(destination, ref position, "\r\n"u8);
+        _output.Advance(position);
+    }
+
+    private static bool IsNamedByResponseConnection(ReadOnlySpan<byte> bytes, ReadOnlySpan<HeaderField> fields, ReadOnlySpan<byte> name)
+    {
+        foreach (HeaderField field in fields)
+        {
+            if (field.Kind != HeaderKind.Connection)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> options = field.Value(bytes);
+            int position = 0;
+            while (HttpCharacters.TryReadListElement(options, ref position, out ReadOnlySpan<byte> option))
+            {
+                if (Ascii.EqualsIgnoreCase(option, name))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Streams the body to the client as it arrives, one flush per read, so a watch event or a log line is seen
+    /// at once. Upstream reads end when the client's socket closes (<see cref="_closed"/>), so an idle watch
+    /// does not outlive its client.
+    /// </summary>
+    private async ValueTask<Outcome> RelayResponseBodyAsync(UpstreamConnection upstream)
+    {
+        PipeReader reader = upstream.Reader;
+        ResponseFraming framing = _response.Framing;
+        if (framing == ResponseFraming.None || (framing == ResponseFraming.ContentLength && _response.ContentLength == 0))
+        {
+            return await FlushClientAsync().ConfigureAwait(false);
+        }
+
+        long remaining = _response.ContentLength;
+        ChunkedDecoder decoder = default;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(_closed).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return Outcome.ClientFailed;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+            {
+                return Outcome.UpstreamFailed;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            bool done;
+            switch (framing)
+            {
+                case ResponseFraming.ContentLength:
+                {
+                    ReadOnlySequence<byte> slice = buffer.Slice(0, Math.Min(remaining, buffer.Length));
+                    Write(_output, slice);
+                    reader.AdvanceTo(slice.End);
+                    remaining -= slice.Length;
+                    _exchange.ResponseBytes += slice.Length;
+                    done = remaining == 0;
+                    if (!done && slice.IsEmpty && result.IsCompleted)
+                    {
+                        return Outcome.UpstreamFailed; // Shorter than announced: the client must not take it as whole.
+                    }
+
+                    break;
+                }
+
+                case ResponseFraming.Chunked:
+                {
+                    ChunkedStatus status = decoder.Decode(buffer, _output, _exchange.ClientHttp10, out SequencePosition consumed, out long data);
+                    _exchange.ResponseBytes += data;
+                    reader.AdvanceTo(consumed, status == ChunkedStatus.NeedMore ? buffer.End : consumed);
+                    if (status == ChunkedStatus.Invalid || (status == ChunkedStatus.NeedMore && result.IsCompleted))
+                    {
+                        await FlushClientAsync().ConfigureAwait(false);
+                        return Outcome.UpstreamFailed;
+                    }
+
+                    done = status == ChunkedStatus.Done;
+                    break;
+                }
+
+                default:
+                    Write(_output, buffer);
+                    reader.AdvanceTo(buffer.End);
+                    _exchange.ResponseBytes += buffer.Length;
+                    done = result.IsCompleted;
+                    break;
+            }
+
+            Outcome flushed = await FlushClientAsync().ConfigureAwait(false);
+            if (flushed != Outcome.Ok || done)
+            {
+                return flushed;
+            }
+        }
+    }
+
+    private async ValueTask<Outcome> FlushClientAsync()
+    {
+        FlushResult result = await _output.FlushAsync(_closed).ConfigureAwait(false);
+        return result.IsCompleted || result.IsCanceled ? Outcome.ClientFailed : Outcome.Ok;
+    }
+
+    private void Audit(ProxyCaller caller, ClusterUpstream cluster)
+    {
+        if (_exchange.AuditText is null)
+        {
+            return;
+        }
+
+        _server.Audit.Enqueue(new AuditRecord
+        {
+            Time = _exchange.StartTime,
+            Caller = caller,
+            ClusterId = cluster.ClusterId,
+            Text = _exchange.AuditText,
+            MethodLength = _exchange.AuditMethodLength,
+            PathLength = _exchange.AuditPathLength,
+            Status = _exchange.Status,
+            RequestBytes = _exchange.RequestBytes,
+            ResponseBytes = _exchange.ResponseBytes,
+            DurationMilliseconds = _server.Time.GetElapsedTime(_exchange.StartTimestamp).TotalMilliseconds,
+        });
+        _exchange.AuditText = null;
+    }
+
+    private void ReturnAuditText()
+    {
+        if (_exchange.AuditText is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_exchange.AuditText);
+            _exchange.AuditText = null;
+        }
+    }
+
+    private static void Write(PipeWriter writer, in ReadOnlySequence<byte> data)
+    {
+        foreach (ReadOnlyMemory<byte> segment in data)
+        {
+            writer.Write(segment.Span);
+        }
+    }
+
+    private static void Append(Span<byte> destination, ref int position, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(destination[position..]);
+        position += bytes.Length;
+    }
+}
