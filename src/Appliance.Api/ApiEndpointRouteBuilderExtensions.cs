@@ -26,6 +26,7 @@ public static class ApiEndpointRouteBuilderExtensions
         group.MapGet("/api/v1", (RequestDelegate)discovery.CoreResourcesAsync);
         group.MapGet("/apis", (RequestDelegate)discovery.GroupsAsync);
         group.MapGet("/apis/{group}/{version}", (RequestDelegate)discovery.GroupResourcesAsync);
+        group.MapOpenApiDocuments();
 
         // The engine opens with the store, after routes are built: resolve it per request.
         RequestDelegate resources = static context => context.RequestServices.GetRequiredService<ResourceEngine>().HandleAsync(context);
