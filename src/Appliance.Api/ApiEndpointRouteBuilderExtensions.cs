@@ -1,3 +1,4 @@
+using Appliance.Api.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -9,12 +10,8 @@ public static class ApiEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the Kubernetes-compatible API: discovery (<c>/api</c>, <c>/api/v1</c>, <c>/apis</c>,
-    /// <c>/apis/{group}/{version}</c>) and every resource route of the registered kinds.
-    /// <para>
-    /// WARNING: NO AUTHENTICATION OR AUTHORIZATION. Every caller can read and write every object,
-    /// secrets included. The executable must not map this without putting authentication and RBAC in
-    /// front of it (e.g. <c>.RequireAuthorization(...)</c> on the returned builder); only tests map it bare.
-    /// </para>
+    /// <c>/apis/{group}/{version}</c>), every resource route of the registered kinds, and the self reviews.
+    /// Every route is behind <see cref="ApiSecurity"/>: bearer-token authentication, impersonation, RBAC.
     /// <c>/version</c> is not mapped: the host serves it and can use <see cref="KubernetesVersion"/>.
     /// </summary>
     public static IEndpointConventionBuilder MapApplianceApi(this IEndpointRouteBuilder endpoints)
@@ -22,14 +19,17 @@ public static class ApiEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         RouteGroupBuilder group = endpoints.MapGroup("");
         DiscoveryHandlers discovery = endpoints.ServiceProvider.GetRequiredService<DiscoveryHandlers>();
-        group.MapGet("/api", (RequestDelegate)discovery.CoreVersionsAsync);
-        group.MapGet("/api/v1", (RequestDelegate)discovery.CoreResourcesAsync);
-        group.MapGet("/apis", (RequestDelegate)discovery.GroupsAsync);
-        group.MapGet("/apis/{group}/{version}", (RequestDelegate)discovery.GroupResourcesAsync);
-        group.MapOpenApiDocuments();
+        group.MapGet("/api", Secured(discovery.CoreVersionsAsync));
+        group.MapGet("/api/v1", Secured(discovery.CoreResourcesAsync));
+        group.MapGet("/apis", Secured(discovery.GroupsAsync));
+        group.MapGet("/apis/{group}/{version}", Secured(discovery.GroupResourcesAsync));
+        group.MapOpenApiDocuments(Secured);
 
         // The engine opens with the store, after routes are built: resolve it per request.
-        RequestDelegate resources = static context => context.RequestServices.GetRequiredService<ResourceEngine>().HandleAsync(context);
+        group.MapPost("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", Secured(static context =>
+            context.RequestServices.GetRequiredService<ResourceEngine>().SelfSubjectAccessReviewAsync(context, context.RequestServices.GetRequiredService<RbacCache>())));
+        group.MapPost("/apis/authentication.k8s.io/v1/selfsubjectreviews", Secured(ResourceEngine.SelfSubjectReviewAsync));
+        RequestDelegate resources = Secured(static context => context.RequestServices.GetRequiredService<ResourceEngine>().HandleAsync(context));
         group.Map("/api/v1/{resource}", resources);
         group.Map("/api/v1/{resource}/{name}", resources);
         group.Map("/api/v1/namespaces/{namespace}/{resource}", resources);
@@ -40,4 +40,7 @@ public static class ApiEndpointRouteBuilderExtensions
         group.Map("/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}", resources);
         return group;
     }
+
+    private static RequestDelegate Secured(RequestDelegate handler)
+        => context => context.RequestServices.GetRequiredService<ApiSecurity>().InvokeAsync(context, handler);
 }

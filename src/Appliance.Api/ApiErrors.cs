@@ -83,6 +83,23 @@ public static class ApiErrors
         Details = new ApiStatusDetails(),
     };
 
+    /// <summary>kube-apiserver's 401 for a request without valid credentials (no detail, on purpose).</summary>
+    public static ApiStatus Unauthorized() => new() { Code = 401, Reason = "Unauthorized", Message = "Unauthorized" };
+
+    /// <summary>
+    /// kube-apiserver's 403 wording (<c>responsewriters.Forbidden</c>): the qualified resource and name,
+    /// then who cannot do what where, so a user sees exactly which permission is missing.
+    /// </summary>
+    public static ApiStatus Forbidden(string group, string resource, string name, string reason) => new()
+    {
+        Code = 403,
+        Reason = "Forbidden",
+        Message = resource.Length == 0
+            ? "forbidden: " + reason
+            : Qualified(group, resource) + (name.Length == 0 ? "" : $" \"{name}\"") + " is forbidden: " + reason,
+        Details = new ApiStatusDetails { Name = NullIfEmpty(name), Group = NullIfEmpty(group), Kind = NullIfEmpty(resource) },
+    };
+
     public static ApiStatus InternalError(string message) => new() { Code = 500, Reason = "InternalError", Message = message };
 
     /// <summary>The success Status kube-apiserver returns from a delete that does not return the object.</summary>

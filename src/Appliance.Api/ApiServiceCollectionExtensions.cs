@@ -1,3 +1,4 @@
+using Appliance.Api.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -6,9 +7,10 @@ namespace Appliance.Api;
 public static class ApiServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the API engine over the store and a start-up step that creates the <c>default</c>
-    /// namespace. Call after <c>AddApplianceStore</c>: hosted services start in registration order, and
-    /// the start-up step needs the open store.
+    /// Registers the API engine over the store, its security (RBAC cache, gate, token issuer) and the
+    /// start-up steps that create the <c>default</c> namespace, the default RBAC objects and the admin
+    /// user. Call after <c>AddApplianceStore</c> and <c>AddApplianceAuth</c>: hosted services start in
+    /// registration order, and the start-up steps need the open store.
     /// </summary>
     public static IServiceCollection AddApplianceApi(this IServiceCollection services, Action<ApiOptions>? configure = null)
     {
@@ -21,7 +23,14 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton(static _ => ResourceRegistry.CreateDefault());
         services.TryAddSingleton<ResourceEngine>();
         services.TryAddSingleton<DiscoveryHandlers>();
+        services.TryAddSingleton<ApiSecurity>();
+        services.TryAddSingleton<TokenIssuer>();
         services.AddHostedService<ApiBootstrapper>();
+        // The RBAC cache lists after the defaults exist, so the first request already sees them.
+        services.TryAddSingleton<SecurityBootstrapper>();
+        services.AddHostedService(static provider => provider.GetRequiredService<SecurityBootstrapper>());
+        services.TryAddSingleton<RbacCache>();
+        services.AddHostedService(static provider => provider.GetRequiredService<RbacCache>());
         return services;
     }
 }

@@ -146,6 +146,13 @@ public static class KubernetesProtobuf
                     DecodeMessage(reader.ReadBytes(), field.Message!, nested);
                     into[field.JsonName] = nested;
                     break;
+                case ProtobufFieldKind.RepeatedMessage:
+                    JsonArray items = into[field.JsonName] as JsonArray ?? [];
+                    JsonObject item = [];
+                    DecodeMessage(reader.ReadBytes(), field.Message!, item);
+                    items.Add((JsonNode)item);
+                    into[field.JsonName] = items;
+                    break;
             }
         }
     }

@@ -194,7 +194,7 @@ public sealed class LabelSelector
             return false;
         }
 
-        return IsValue(name) && (slash < 0 || NameValidation.Validate(key[..slash], dnsLabel: false) is null);
+        return IsValue(name) && (slash < 0 || NameValidation.Validate(key[..slash], NameRule.DnsSubdomain) is null);
     }
 
     // A label value: empty, or up to 63 of [A-Za-z0-9-_.] starting and ending alphanumeric.

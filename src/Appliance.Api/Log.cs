@@ -12,4 +12,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1301, EventName = "WatchEnded", Level = LogLevel.Debug,
         Message = "Watch on {Prefix} ended at revision {Revision}: {Status}")]
     public static partial void WatchEnded(ILogger logger, string prefix, long revision, string status);
+
+    [LoggerMessage(EventId = 1302, EventName = "RbacRelist", Level = LogLevel.Warning,
+        Message = "The RBAC watch ended ({Status}); listing RBAC objects again")]
+    public static partial void RbacRelist(ILogger logger, string status);
+
+    [LoggerMessage(EventId = 1303, EventName = "AuthenticationFailed", Level = LogLevel.Information,
+        Message = "Authentication failed for {Method} {Path} from {RemoteAddress}: {Reason}")]
+    public static partial void AuthenticationFailed(ILogger logger, string method, string path, string? remoteAddress, string reason);
 }

@@ -13,9 +13,18 @@ internal static class NameValidation
     private const string SubdomainMessage = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
     /// <summary>Null when valid, else the error message.</summary>
-    public static string? Validate(string name, bool dnsLabel)
+    public static string? Validate(string name, NameRule rule)
     {
-        if (dnsLabel)
+        if (rule == NameRule.PathSegment)
+        {
+            // apimachinery's ValidatePathSegmentName: the name becomes one segment of the object's URL.
+            return name is "." or ".." ? $"may not be '{name}'"
+                : name.Contains('/', StringComparison.Ordinal) ? "may not contain '/'"
+                : name.Contains('%', StringComparison.Ordinal) ? "may not contain '%'"
+                : null;
+        }
+
+        if (rule == NameRule.DnsLabel)
         {
             if (name.Length > MaxLabelLength)
             {

@@ -16,4 +16,7 @@ public enum ProtobufFieldKind
     BytesMap,
     RepeatedString,
     Message,
+
+    /// <summary>A repeated nested message: a JSON array of objects.</summary>
+    RepeatedMessage,
 }

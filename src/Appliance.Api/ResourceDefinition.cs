@@ -31,10 +31,10 @@ public sealed class ResourceDefinition
     public IReadOnlyList<string> Verbs { get; init; } = DefaultVerbs;
 
     /// <summary>
-    /// Namespaces are DNS-1123 labels (they become DNS names of services); most other kinds are
-    /// DNS-1123 subdomains (apimachinery <c>ValidateObjectMeta</c> with <c>NameIsDNSSubdomain</c>).
+    /// How names are validated: most kinds are DNS-1123 subdomains (apimachinery <c>ValidateObjectMeta</c>
+    /// with <c>NameIsDNSSubdomain</c>), namespaces DNS-1123 labels, RBAC kinds any path segment.
     /// </summary>
-    public bool NameIsDnsLabel { get; init; }
+    public NameRule NameRule { get; init; }
 
     /// <summary>
     /// Kind-specific normalization and validation of an object about to be stored (create and update).
@@ -53,6 +53,12 @@ public sealed class ResourceDefinition
 
     /// <summary>The columns <c>kubectl get</c> prints between NAME and AGE.</summary>
     public IReadOnlyList<TableColumn> Columns { get; init; } = [];
+
+    /// <summary>
+    /// False for kinds that are requests rather than objects (SelfSubjectAccessReview, SelfSubjectReview):
+    /// discovery lists them with the <c>create</c> verb, their own handlers answer, nothing is stored.
+    /// </summary>
+    public bool Stored { get; init; } = true;
 
     /// <summary><c>v1</c> for core, <c>group/version</c> otherwise: the objects' <c>apiVersion</c>.</summary>
     public string ApiVersion => Group.Length == 0 ? Version : Group + "/" + Version;

@@ -51,7 +51,7 @@ public sealed partial class ResourceEngine
 
         using StoreWatcher watcher = _store.Watch(prefix, after);
         using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, context.RequestAborted);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, context.RequestAborted, _stopping);
         CancellationToken cancellationToken = linked.Token;
 
         bool selective = labels.Requirements.Count > 0 || fields.Requirements.Count > 0;

@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Appliance.Api.OpenApi;
 using Appliance.Store;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Appliance.Api;
 
@@ -237,8 +240,10 @@ public sealed partial class ResourceEngine
 
     private static void Validate(ResourceDefinition definition, JsonObject obj, string name)
     {
+        // Whatever wrote the object (a JSON patch, a start-up default), it is stored with known fields only.
+        PruneUnknownFields(definition, obj);
         var causes = new List<ApiStatusCause>();
-        string? nameError = NameValidation.Validate(name, definition.NameIsDnsLabel);
+        string? nameError = NameValidation.Validate(name, definition.NameRule);
         if (nameError is not null)
         {
             causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = "metadata.name", Message = $"Invalid value: \"{name}\": {nameError}" });
@@ -314,11 +319,16 @@ public sealed partial class ResourceEngine
     }
 
     /// <summary>
-    /// The request body as an object: JSON, or Kubernetes protobuf for kinds with a
-    /// <see cref="ResourceDefinition.Protobuf"/> schema; 415 for any other media type.
+    /// The request body of a create or update as an object: JSON, or Kubernetes protobuf for kinds with a
+    /// <see cref="ResourceDefinition.Protobuf"/> schema; 415 for any other media type. Fields the kind's
+    /// schema does not know are dropped, and with duplicated fields answered per the
+    /// <c>fieldValidation</c> directive, as kube-apiserver's strict decoding does: Strict fails with 400,
+    /// Warn (the default) adds a Warning header each, Ignore says nothing. A value of the wrong JSON type
+    /// (a string where an object belongs) is a 400 in every mode.
     /// </summary>
-    private static async Task<JsonObject> ReadObjectAsync(HttpContext context, ResourceDefinition definition)
+    private async Task<JsonObject> ReadObjectAsync(HttpContext context, ResourceDefinition definition)
     {
+        FieldValidationDirective directive = ParseFieldValidation(context);
         string? contentType = context.Request.ContentType;
         bool protobuf = contentType is not null && contentType.StartsWith(KubernetesProtobuf.MediaType, StringComparison.OrdinalIgnoreCase);
         if (contentType is not null && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase) && !(protobuf && definition.Protobuf is not null))
@@ -332,29 +342,42 @@ public sealed partial class ResourceEngine
             throw new ApiException(ApiErrors.BadRequest($"the body of the request must be a {definition.Kind} object"));
         }
 
+        SchemaNode? schema = KindSchemas.Find(definition.Group, definition.Version, definition.Kind)?.Root;
         if (protobuf)
         {
-            return KubernetesProtobuf.TryDecode(body, definition.Protobuf!, out JsonObject decoded, out string? error)
-                ? decoded
+            // Protobuf carries only the fields its message declares: nothing to report.
+            return KubernetesProtobuf.TryDecode(body, definition.Protobuf!, out JsonObject obj, out string? error)
+                ? PruneUnknownFields(definition, obj)
                 : throw new ApiException(ApiErrors.BadRequest("the body of the request is not valid protobuf: " + error));
         }
 
-        return ParseJsonObject(body);
+        DecodedBody decoded = DecodeJson(body, schema, definition.Kind, patch: false);
+        string cannotHandle = $"{definition.Kind} in version \"{definition.Version}\" cannot be handled as a {definition.Kind}: ";
+        if (decoded.TypeError is not null)
+        {
+            throw new ApiException(ApiErrors.BadRequest(cannotHandle + decoded.TypeError));
+        }
+
+        ReportStrictErrors(context, directive, decoded.StrictErrors, strict => ApiErrors.BadRequest(cannotHandle + strict));
+        return decoded.Object;
     }
 
     /// <summary>The body as a JSON object (null when empty), e.g. DeleteOptions.</summary>
-    private static async Task<JsonObject?> ReadBodyAsync(HttpContext context)
+    private async Task<JsonObject?> ReadBodyAsync(HttpContext context)
     {
         ArraySegment<byte> body = await ReadBodyBytesAsync(context).ConfigureAwait(false);
-        return body.Count == 0 ? null : ParseJsonObject(body);
+        return body.Count == 0 ? null : DecodeJson(body, null, "", patch: false).Object;
     }
 
-    private static JsonObject ParseJsonObject(ReadOnlySpan<byte> body)
+    private static DecodedBody DecodeJson(ReadOnlySpan<byte> body, SchemaNode? schema, string kind, bool patch)
     {
         try
         {
-            return JsonNode.Parse(body) as JsonObject
-                ?? throw new ApiException(ApiErrors.BadRequest("the body of the request must be a JSON object"));
+            return FieldValidation.Decode(body, schema, kind, patch);
+        }
+        catch (InvalidDataException)
+        {
+            throw new ApiException(ApiErrors.BadRequest("the body of the request must be a JSON object"));
         }
         catch (JsonException e)
         {
@@ -362,8 +385,14 @@ public sealed partial class ResourceEngine
         }
     }
 
-    /// <summary>The whole body; 413 above <see cref="MaxBodyBytes"/> (kube-apiserver's limit).</summary>
-    private static async Task<ArraySegment<byte>> ReadBodyBytesAsync(HttpContext context)
+    /// <summary>
+    /// The whole body; 413 above <see cref="MaxBodyBytes"/> (kube-apiserver's limit). A merge or strategic
+    /// merge patch is checked here, where every body is read, for fields the kind does not know and
+    /// duplicated fields, answered per the <c>fieldValidation</c> directive as kube-apiserver's patch
+    /// handler does (Strict: 422 on <c>patch</c>). The patch is returned unchanged: the unknown fields are
+    /// dropped from the patched object by <see cref="Validate"/>.
+    /// </summary>
+    private async Task<ArraySegment<byte>> ReadBodyBytesAsync(HttpContext context)
     {
         using var buffer = new MemoryStream();
         byte[] chunk = new byte[16 * 1024];
@@ -378,7 +407,88 @@ public sealed partial class ResourceEngine
             buffer.Write(chunk, 0, read);
         }
 
-        return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        var body = new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        if (HttpMethods.IsPatch(context.Request.Method))
+        {
+            CheckPatchFields(context, body);
+        }
+
+        return body;
+    }
+
+    private void CheckPatchFields(HttpContext context, ArraySegment<byte> patch)
+    {
+        FieldValidationDirective directive = ParseFieldValidation(context);
+        string mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+        RouteValueDictionary route = context.Request.RouteValues;
+        ResourceDefinition? definition = Registry.Find(route["group"] as string ?? "", route["version"] as string ?? "v1", route["resource"] as string ?? "");
+
+        // A JSON patch names fields in its paths; its result is pruned like every other write.
+        if (definition is null || !(mediaType.Equals("application/merge-patch+json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("application/strategic-merge-patch+json", StringComparison.OrdinalIgnoreCase)))
+        {
+            return;
+        }
+
+        DecodedBody decoded;
+        try
+        {
+            decoded = FieldValidation.Decode(patch, KindSchemas.Find(definition.Group, definition.Version, definition.Kind)?.Root, definition.Kind, patch: true);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            return; // the patch handler reports a malformed patch in its own words
+        }
+
+        ReportStrictErrors(context, directive, decoded.StrictErrors, strict => ApiErrors.Invalid(definition.Group, definition.Kind, route["name"] as string ?? "",
+            [new ApiStatusCause { Reason = "FieldValueInvalid", Field = "patch", Message = $"Invalid value: \"{Encoding.UTF8.GetString(patch)}\": {strict}" }]));
+    }
+
+    /// <summary>The <c>fieldValidation</c> directive; 422 on the request's options kind for an unknown value, as kube-apiserver.</summary>
+    private static FieldValidationDirective ParseFieldValidation(HttpContext context)
+    {
+        string? value = context.Request.Query["fieldValidation"];
+        if (FieldValidation.TryParseDirective(value, out FieldValidationDirective directive))
+        {
+            return directive;
+        }
+
+        string method = context.Request.Method;
+        string options = HttpMethods.IsPost(method) ? "CreateOptions" : HttpMethods.IsPatch(method) ? "PatchOptions" : "UpdateOptions";
+        throw new ApiException(ApiErrors.Invalid("meta.k8s.io", options, "",
+        [
+            new ApiStatusCause
+            {
+                Reason = "FieldValueNotSupported",
+                Field = "fieldValidation",
+                Message = $"Unsupported value: \"{value}\": supported values: {string.Join(", ", FieldValidation.Directives.Select(static d => "\"" + d + "\""))}",
+            },
+        ]));
+    }
+
+    private static void ReportStrictErrors(HttpContext context, FieldValidationDirective directive, IReadOnlyList<string> errors, Func<string, ApiStatus> strictFailure)
+    {
+        if (errors.Count == 0)
+        {
+            return;
+        }
+
+        if (directive == FieldValidationDirective.Strict)
+        {
+            throw new ApiException(strictFailure("strict decoding error: " + string.Join(", ", errors)));
+        }
+
+        if (directive == FieldValidationDirective.Warn)
+        {
+            FieldValidation.AddWarnings(context.Response, errors);
+        }
+    }
+
+    /// <summary>Drops the fields the kind's schema does not know; kinds without a schema keep everything.</summary>
+    private static JsonObject PruneUnknownFields(ResourceDefinition definition, JsonObject obj)
+    {
+        FieldValidation.Prune(obj, KindSchemas.Find(definition.Group, definition.Version, definition.Kind)?.Root);
+        return obj;
     }
 
     private static bool IsDryRun(HttpContext context) => context.Request.Query["dryRun"] == "All";

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Appliance.Store;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -36,10 +37,14 @@ public sealed partial class ResourceEngine
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ResourceEngine> _logger;
     private readonly ApiOptions _options;
+    private readonly CancellationToken _stopping;
 
-    public ResourceEngine(KeyValueStore store, ResourceRegistry registry, TimeProvider timeProvider, IOptions<ApiOptions> options, ILogger<ResourceEngine> logger)
+    public ResourceEngine(KeyValueStore store, ResourceRegistry registry, TimeProvider timeProvider, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, ILogger<ResourceEngine> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(lifetime);
+        // Watches end when shutdown begins; otherwise every open `kubectl get -w` would hold a graceful stop for its whole bound.
+        _stopping = lifetime.ApplicationStopping;
         _store = store;
         _options = options.Value;
         Registry = registry;
@@ -54,7 +59,7 @@ public sealed partial class ResourceEngine
     {
         try
         {
-            RequestTarget target = ResolveTarget(context.Request.RouteValues);
+            RequestTarget target = ResolveTarget(context.Request.RouteValues, context.Request.Method);
             string method = context.Request.Method;
             if (HttpMethods.IsGet(method))
             {
@@ -108,7 +113,7 @@ public sealed partial class ResourceEngine
         }
     }
 
-    private RequestTarget ResolveTarget(Microsoft.AspNetCore.Routing.RouteValueDictionary routeValues)
+    private RequestTarget ResolveTarget(Microsoft.AspNetCore.Routing.RouteValueDictionary routeValues, string method)
     {
         string group = routeValues["group"] as string ?? "";
         string version = routeValues["version"] as string ?? "v1";
@@ -119,6 +124,12 @@ public sealed partial class ResourceEngine
 
         // A namespaced path for a cluster-scoped kind, or one object of a namespaced kind without its
         // namespace, names nothing: kube-apiserver answers those with a plain 404 too.
+        if (definition is { Stored: false })
+        {
+            // A review is only ever created (its own route); any other verb on it is kube's 405.
+            throw new ApiException(ApiErrors.MethodNotAllowed(method));
+        }
+
         if (definition is null
             || (namespaceName is not null && !definition.Namespaced)
             || (name is not null && definition.Namespaced && namespaceName is null))

@@ -9,6 +9,9 @@ namespace Appliance.Api;
 /// </summary>
 public sealed class ResourceRegistry
 {
+    public const string RbacGroup = "rbac.authorization.k8s.io";
+    public const string ManagementGroup = "management.appliance.io";
+
     private readonly Dictionary<(string Group, string Version, string Resource), ResourceDefinition> _byResource = [];
 
     public ResourceRegistry(IEnumerable<ResourceDefinition> definitions)
@@ -37,7 +40,7 @@ public sealed class ResourceRegistry
         new ResourceDefinition
         {
             Group = "", Version = "v1", Resource = "namespaces", Kind = "Namespace", Singular = "namespace",
-            Namespaced = false, ShortNames = ["ns"], NameIsDnsLabel = true, Prepare = ObjectRules.PrepareNamespace,
+            Namespaced = false, ShortNames = ["ns"], NameRule = NameRule.DnsLabel, Prepare = ObjectRules.PrepareNamespace,
             Protobuf = ProtobufSchema.Namespace,
             Columns = [new("Status", "string", "The status of the namespace", static o => o["status"]?["phase"]?.DeepClone())],
         },
@@ -80,11 +83,112 @@ public sealed class ResourceRegistry
         },
         new ResourceDefinition
         {
-            Group = "management.appliance.io", Version = "v1", Resource = "settings", Kind = "Setting", Singular = "setting",
+            Group = "", Version = "v1", Resource = "serviceaccounts", Kind = "ServiceAccount", Singular = "serviceaccount",
+            Namespaced = true, ShortNames = ["sa"], Protobuf = ProtobufSchema.ServiceAccount,
+        },
+        new ResourceDefinition
+        {
+            // Stored only (no kubelet): a second appliance can stand in for a downstream cluster with nodes to count.
+            Group = "", Version = "v1", Resource = "nodes", Kind = "Node", Singular = "node",
+            Namespaced = false, ShortNames = ["no"],
+            Columns =
+            [
+                new("Status", "string", "The status of the node", static o => NodeReady(o)),
+                new("Version", "string", "Kubelet version", static o => o["status"]?["nodeInfo"]?["kubeletVersion"]?.DeepClone()),
+            ],
+        },
+        new ResourceDefinition
+        {
+            // Stored only (no scheduler, no kubelet): pods to list through the proxy in tests.
+            Group = "", Version = "v1", Resource = "pods", Kind = "Pod", Singular = "pod",
+            Namespaced = true, ShortNames = ["po"], SelectableFields = ["spec.nodeName", "status.phase"],
+            Columns = [new("Status", "string", "The phase of the pod", static o => o["status"]?["phase"]?.DeepClone())],
+        },
+        new ResourceDefinition
+        {
+            Group = RbacGroup, Version = "v1", Resource = "roles", Kind = "Role", Singular = "role", NameRule = NameRule.PathSegment,
+            Namespaced = true, Prepare = RbacObjectRules.PrepareRole, Protobuf = ProtobufSchema.Role,
+        },
+        new ResourceDefinition
+        {
+            Group = RbacGroup, Version = "v1", Resource = "clusterroles", Kind = "ClusterRole", Singular = "clusterrole", NameRule = NameRule.PathSegment,
+            Namespaced = false, Prepare = RbacObjectRules.PrepareClusterRole, Protobuf = ProtobufSchema.Role,
+        },
+        new ResourceDefinition
+        {
+            Group = RbacGroup, Version = "v1", Resource = "rolebindings", Kind = "RoleBinding", Singular = "rolebinding", NameRule = NameRule.PathSegment,
+            Namespaced = true, Prepare = RbacObjectRules.PrepareRoleBinding, Protobuf = ProtobufSchema.RoleBinding,
+            Columns = [new("Role", "string", "The role the binding grants", RoleRefCell)],
+        },
+        new ResourceDefinition
+        {
+            Group = RbacGroup, Version = "v1", Resource = "clusterrolebindings", Kind = "ClusterRoleBinding", Singular = "clusterrolebinding", NameRule = NameRule.PathSegment,
+            Namespaced = false, Prepare = RbacObjectRules.PrepareClusterRoleBinding, Protobuf = ProtobufSchema.RoleBinding,
+            Columns = [new("Role", "string", "The role the binding grants", RoleRefCell)],
+        },
+        new ResourceDefinition
+        {
+            Group = "authorization.k8s.io", Version = "v1", Resource = "selfsubjectaccessreviews", Kind = "SelfSubjectAccessReview",
+            Singular = "selfsubjectaccessreview", Namespaced = false, Stored = false, Verbs = ["create"],
+            Protobuf = ProtobufSchema.SelfSubjectAccessReview,
+        },
+        new ResourceDefinition
+        {
+            Group = "authentication.k8s.io", Version = "v1", Resource = "selfsubjectreviews", Kind = "SelfSubjectReview",
+            Singular = "selfsubjectreview", Namespaced = false, Stored = false, Verbs = ["create"],
+            Protobuf = ProtobufSchema.SelfSubjectReview,
+        },
+        new ResourceDefinition
+        {
+            // A person; local users and the principals of external providers link to one (issue 5).
+            Group = ManagementGroup, Version = "v1", Resource = "users", Kind = "User", Singular = "user",
+            Namespaced = false, Prepare = RbacObjectRules.PrepareUser,
+            Columns =
+            [
+                new("Username", "string", "The login name", static o => o["username"]?.DeepClone()),
+                new("Display Name", "string", "The name shown to people", static o => o["displayName"]?.DeepClone()),
+                new("Enabled", "boolean", "Whether the user may sign in", static o => o["enabled"]?.DeepClone()),
+            ],
+        },
+        new ResourceDefinition
+        {
+            // token-xxxxx:SECRET as the client holds it; only an HMAC of SECRET is stored (Appliance.Auth.TokenHasher).
+            Group = ManagementGroup, Version = "v1", Resource = "tokens", Kind = "Token", Singular = "token",
+            Namespaced = false, Prepare = RbacObjectRules.PrepareToken,
+            Columns =
+            [
+                new("User", "string", "The user the token authenticates as", static o => o["userId"]?.DeepClone()),
+                new("Type", "string", "session, kubeconfig or apikey", static o => o["type"]?.DeepClone()),
+                new("Expires", "string", "When the token stops working", static o => o["expiresAt"]?.DeepClone() ?? "never"),
+            ],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "settings", Kind = "Setting", Singular = "setting",
             Namespaced = false, Prepare = ObjectRules.PrepareSetting,
             Columns = [new("Value", "string", "The setting's value", static o => o["value"]?.DeepClone())],
         },
     ]);
+
+    private static JsonNode? RoleRefCell(JsonObject binding)
+        => binding["roleRef"] is JsonObject roleRef ? Text(roleRef["kind"]) + "/" + Text(roleRef["name"]) : null;
+
+    /// <summary>Ready, NotReady or Unknown from the Ready condition, as kubectl prints nodes.</summary>
+    private static JsonNode? NodeReady(JsonObject node)
+    {
+        if (node["status"]?["conditions"] is JsonArray conditions)
+        {
+            foreach (JsonNode? condition in conditions)
+            {
+                if (Text(condition?["type"]) == "Ready")
+                {
+                    return Text(condition?["status"]) switch { "True" => "Ready", "False" => "NotReady", _ => "Unknown" };
+                }
+            }
+        }
+
+        return "Unknown";
+    }
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 

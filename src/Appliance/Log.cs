@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "Stopped", EventName = "Stopped")]
     public static partial void Stopped(ILogger logger);
 
+    [LoggerMessage(5, LogLevel.Information, "Issued a new admin token into {Path}", EventName = "AdminKubeconfigIssued")]
+    public static partial void AdminKubeconfigIssued(ILogger logger, string path);
+
     [LoggerMessage(10, LogLevel.Information, "Created a new certificate authority {Path} (SHA-1 {Thumbprint})", EventName = "CertificateAuthorityCreated")]
     public static partial void CertificateAuthorityCreated(ILogger logger, string path, string thumbprint);
 

@@ -2,7 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using Appliance.Api.Security;
+using Appliance.Auth;
 using Appliance.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -25,6 +29,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
     public static readonly TimeSpan BookmarkInterval = TimeSpan.FromMilliseconds(300);
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "appliance-api-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly X509Certificate2 _certificate = CreateCertificate();
     private WebApplication? _app;
 
     public HttpClient Client { get; private set; } = null!;
@@ -33,6 +38,9 @@ public sealed class ApiServerFixture : IAsyncLifetime
 
     public string KubeconfigPath => Path.Combine(_directory, "kubeconfig");
 
+    /// <summary>A token of the bootstrap admin (cluster-admin); <see cref="Client"/> sends it.</summary>
+    public string AdminToken { get; private set; } = "";
+
     public KeyValueStore Store => _app!.Services.GetRequiredService<KeyValueStore>();
 
     public async Task InitializeAsync()
@@ -40,8 +48,10 @@ public sealed class ApiServerFixture : IAsyncLifetime
         Directory.CreateDirectory(_directory);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        // TLS, because kubectl sends no bearer token over plain HTTP.
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_certificate)));
         builder.Services.AddApplianceStore(options => options.DatabasePath = Path.Combine(_directory, "state.db"));
+        builder.Services.AddApplianceAuth(_directory);
         builder.Services.AddApplianceApi(options => options.WatchBookmarkInterval = BookmarkInterval);
         _app = builder.Build();
         _app.MapApplianceApi();
@@ -50,7 +60,8 @@ public sealed class ApiServerFixture : IAsyncLifetime
 
         string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
-        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        AdminToken = await IssueTokenAsync(_app.Services.GetRequiredService<SecurityBootstrapper>().AdminUserId);
+        Client = CreateClient(AdminToken);
         await File.WriteAllTextAsync(KubeconfigPath, $$"""
             apiVersion: v1
             kind: Config
@@ -58,9 +69,11 @@ public sealed class ApiServerFixture : IAsyncLifetime
             - name: appliance
               cluster:
                 server: {{address}}
+                certificate-authority-data: {{Convert.ToBase64String(Encoding.ASCII.GetBytes(_certificate.ExportCertificatePem()))}}
             users:
             - name: tester
-              user: {}
+              user:
+                token: {{AdminToken}}
             contexts:
             - name: appliance
               context:
@@ -73,6 +86,7 @@ public sealed class ApiServerFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Client?.Dispose();
+        _certificate.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync();
@@ -86,6 +100,52 @@ public sealed class ApiServerFixture : IAsyncLifetime
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>A client of this server sending <paramref name="token"/> as its bearer token (none when null).</summary>
+    public HttpClient CreateClient(string? token)
+    {
+        var handler = new HttpClientHandler
+        {
+            // Trust exactly this server's certificate.
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.RawData.AsSpan().SequenceEqual(_certificate.RawData),
+        };
+        var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>A new token of user <paramref name="userId"/>, creating the User when it does not exist.</summary>
+    public async Task<string> IssueTokenAsync(string userId, bool enabled = true)
+    {
+        ResourceEngine engine = _app!.Services.GetRequiredService<ResourceEngine>();
+        try
+        {
+            await engine.CreateAsync(engine.Registry.Find(ResourceRegistry.ManagementGroup, "v1", "users")!, null,
+                new JsonObject { ["metadata"] = new JsonObject { ["name"] = userId }, ["username"] = userId, ["enabled"] = enabled }, dryRun: false);
+        }
+        catch (ApiException e) when (e.Status.Reason == "AlreadyExists")
+        {
+        }
+
+        ApiToken token = await _app.Services.GetRequiredService<TokenIssuer>().IssueAsync(userId, "apikey", "test", lifetime: null);
+        return token.ToString();
+    }
+
+    /// <summary>A self-signed serving certificate for 127.0.0.1 that is its own CA (kubectl trusts it by its CA data).</summary>
+    private static X509Certificate2 CreateCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=appliance-api-tests", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
     /// <summary>A fresh namespace for one test, so tests sharing the server do not see each other's objects.</summary>

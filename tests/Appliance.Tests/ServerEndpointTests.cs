@@ -30,10 +30,24 @@ public class ServerEndpointTests(RunningServer server) : IClassFixture<RunningSe
     }
 
     [Fact]
-    public async Task Version_IsJsonWithVersionCommitBuildDateAndPlatform()
+    public async Task Version_IsKubernetesShapedWithTheApplianceVersionInGitVersion()
     {
         using HttpClient client = server.Process.CreateClient();
         using HttpResponseMessage response = await client.GetAsync("/version");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using JsonDocument document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        JsonElement root = document.RootElement;
+        Assert.Equal("1", root.GetProperty("major").GetString());
+        Assert.Equal("32", root.GetProperty("minor").GetString());
+        Assert.Matches(@"^v1\.32\.0-appliance\.\d+\.\d+\.\d+", root.GetProperty("gitVersion").GetString());
+        Assert.Contains(root.GetProperty("platform").GetString(), new[] { "linux/amd64", "linux/arm64" });
+    }
+
+    [Fact]
+    public async Task VersionAppliance_IsJsonWithVersionCommitBuildDateAndPlatform()
+    {
+        using HttpClient client = server.Process.CreateClient();
+        using HttpResponseMessage response = await client.GetAsync("/version/appliance");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         using JsonDocument document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         JsonElement root = document.RootElement;

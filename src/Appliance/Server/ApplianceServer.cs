@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Security;
+using Appliance.Api;
+using Appliance.Auth;
 using Appliance.Health;
 using Appliance.Store;
 using Appliance.Tls;
@@ -61,6 +63,10 @@ public static class ApplianceServer
         // Hosted services stop in reverse order of start, and the web server starts last: the store
         // opens before the first request and closes after the last in-flight request has finished.
         builder.Services.AddApplianceStore(store => store.DatabasePath = dataDir.StorePath);
+        builder.Services.AddApplianceAuth(dataDir.Path);
+        builder.Services.AddApplianceApi();
+        builder.Services.AddSingleton(dataDir);
+        builder.Services.AddHostedService<AdminKubeconfig>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
         Task<SslServerAuthenticationOptions> tls = certificates.CreateServerTlsOptionsAsync();
@@ -77,7 +83,11 @@ public static class ApplianceServer
 
         WebApplication app = builder.Build();
         app.MapHealthEndpoints();
-        app.MapGet("/version", () => TypedResults.Json(BuildInfo.Current, ApplianceJsonContext.Default.BuildInfo));
+        // Kubernetes-shaped, as every client expects; public like kube-apiserver's (system:public-info-viewer).
+        BuildInfo build = BuildInfo.Current;
+        app.MapGet("/version", KubernetesVersion.Handler(KubernetesVersion.Create(build.Version, build.Commit, build.BuildDate)));
+        app.MapGet("/version/appliance", () => TypedResults.Json(build, ApplianceJsonContext.Default.BuildInfo));
+        app.MapApplianceApi();
 
         ReportLifecycle(app, settings, certificates);
         return app;

@@ -1,0 +1,24 @@
+using Appliance.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Appliance.Auth;
+
+public static class AuthServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers token hashing under the server key in <paramref name="keyDirectory"/> (created on first
+    /// use, 0600) and the <see cref="TokenAuthenticator"/> over the store.
+    /// </summary>
+    public static IServiceCollection AddApplianceAuth(this IServiceCollection services, string keyDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(keyDirectory);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(_ => new TokenHasher(ServerKeyFile.LoadOrCreate(keyDirectory)));
+        // Resolved per use, not at start: the store opens when the host starts.
+        services.TryAddSingleton(static provider => new TokenAuthenticator(
+            provider.GetRequiredService<KeyValueStore>(), provider.GetRequiredService<TokenHasher>(), provider.GetRequiredService<TimeProvider>()));
+        return services;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text.Json;
+using Appliance.Store;
+
+namespace Appliance.Auth;
+
+/// <summary>
+/// Resolves <c>token-xxxxx:SECRET</c> to its user by reading the Token and User objects from the store
+/// (management.appliance.io/v1, stored by the API under the keys below): the secret's HMAC is compared in
+/// constant time, expiry and the user's <c>enabled</c> flag are checked on every call, so deleting a
+/// Token or disabling a User takes effect on the next request.
+/// </summary>
+public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, TimeProvider timeProvider)
+{
+    public const string TokenKeyPrefix = "/registry/management.appliance.io/tokens/";
+    public const string UserKeyPrefix = "/registry/management.appliance.io/users/";
+
+    public TokenAuthenticationStatus Authenticate(string credential, out AuthenticatedUser? user)
+    {
+        user = null;
+        if (!ApiToken.TryParse(credential, out ApiToken token))
+        {
+            return TokenAuthenticationStatus.Malformed;
+        }
+
+        GetResult stored = store.Get(TokenKeyPrefix + token.Name);
+        if (stored.Item is null)
+        {
+            return TokenAuthenticationStatus.UnknownToken;
+        }
+
+        using JsonDocument tokenObject = JsonDocument.Parse(stored.Item.Value);
+        JsonElement root = tokenObject.RootElement;
+        Span<byte> expected = stackalloc byte[TokenHasher.HashBytes + 3];
+        if (!Convert.TryFromBase64String(StringOf(root, "hash") ?? "", expected, out int length)
+            || length != TokenHasher.HashBytes
+            || !hasher.Verify(token.Secret, expected[..length]))
+        {
+            return TokenAuthenticationStatus.WrongSecret;
+        }
+
+        string? expiresAt = StringOf(root, "expiresAt");
+        if (expiresAt is not null
+            && (!DateTimeOffset.TryParse(expiresAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset expiry)
+                || expiry <= timeProvider.GetUtcNow()))
+        {
+            return TokenAuthenticationStatus.Expired;
+        }
+
+        string userId = StringOf(root, "userId") ?? "";
+        GetResult storedUser = userId.Length == 0 ? default : store.Get(UserKeyPrefix + userId);
+        if (storedUser.Item is null)
+        {
+            return TokenAuthenticationStatus.UnknownUser;
+        }
+
+        using JsonDocument userObject = JsonDocument.Parse(storedUser.Item.Value);
+        JsonElement userRoot = userObject.RootElement;
+        if (userRoot.TryGetProperty("enabled", out JsonElement enabled) && enabled.ValueKind == JsonValueKind.False)
+        {
+            return TokenAuthenticationStatus.UserDisabled;
+        }
+
+        var principals = new List<string>();
+        if (userRoot.TryGetProperty("principalIds", out JsonElement ids) && ids.ValueKind == JsonValueKind.Array)
+        {
+            foreach (JsonElement id in ids.EnumerateArray())
+            {
+                if (id.ValueKind == JsonValueKind.String)
+                {
+                    principals.Add(id.GetString()!);
+                }
+            }
+        }
+
+        string displayName = StringOf(userRoot, "displayName") ?? StringOf(userRoot, "username") ?? userId;
+        user = new AuthenticatedUser(userId, displayName, principals, [], token.Name);
+        return TokenAuthenticationStatus.Authenticated;
+    }
+
+    private static string? StringOf(JsonElement obj, string property)
+        => obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(property, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
