@@ -243,7 +243,7 @@ public sealed partial class ResourceEngine
         // Whatever wrote the object (a JSON patch, a start-up default), it is stored with known fields only.
         PruneUnknownFields(definition, obj);
         var causes = new List<ApiStatusCause>();
-        string? nameError = NameValidation.Validate(name, definition.NameIsDnsLabel);
+        string? nameError = NameValidation.Validate(name, definition.NameRule);
         if (nameError is not null)
         {
             causes.Add(new ApiStatusCause { Reason = "FieldValueInvalid", Field = "metadata.name", Message = $"Invalid value: \"{name}\": {nameError}" });
