@@ -5,20 +5,11 @@ namespace Appliance.Api;
 /// <summary>JSON merge patch (RFC 7386): objects merge recursively, null deletes, anything else replaces.</summary>
 internal static class JsonMergePatch
 {
-    /// <summary>
-    /// Applies <paramref name="patch"/> to <paramref name="target"/> in place. With
-    /// <paramref name="dropDirectives"/>, strategic-merge-patch directives (keys starting with <c>$</c>,
-    /// e.g. <c>$setElementOrder/...</c>, <c>$retainKeys</c>) are ignored instead of stored.
-    /// </summary>
-    public static void Apply(JsonObject target, JsonObject patch, bool dropDirectives)
+    /// <summary>Applies <paramref name="patch"/> to <paramref name="target"/> in place and returns it.</summary>
+    public static JsonObject Apply(JsonObject target, JsonObject patch)
     {
         foreach ((string key, JsonNode? value) in patch)
         {
-            if (dropDirectives && key.StartsWith('$'))
-            {
-                continue;
-            }
-
             if (value is null)
             {
                 target.Remove(key);
@@ -31,12 +22,14 @@ internal static class JsonMergePatch
                     target[key] = targetObject;
                 }
 
-                Apply(targetObject, patchObject, dropDirectives);
+                Apply(targetObject, patchObject);
             }
             else
             {
                 target[key] = value.DeepClone();
             }
         }
+
+        return target;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Appliance.Store;
@@ -7,8 +8,10 @@ namespace Appliance.Api;
 
 public sealed partial class ResourceEngine
 {
+    private const string JsonPatchMediaType = "application/json-patch+json";
     private const string MergePatchMediaType = "application/merge-patch+json";
     private const string StrategicMergePatchMediaType = "application/strategic-merge-patch+json";
+    private const string ApplyPatchMediaType = "application/apply-patch+yaml";
 
     /// <summary>
     /// PUT: replaces the object. With <c>metadata.resourceVersion</c> the write is a compare-and-swap on it
@@ -23,35 +26,125 @@ public sealed partial class ResourceEngine
     }
 
     /// <summary>
-    /// PATCH with a JSON merge patch (RFC 7386). A strategic merge patch is applied the same way: for the
-    /// kinds served today it only differs on lists with merge keys, which they do not have (kubectl
-    /// label/annotate/edit send these for built-in kinds). <c>$</c>-directives are dropped. A
-    /// <c>metadata.resourceVersion</c> in the patch is a precondition, as in kube-apiserver.
+    /// PATCH with a JSON patch (RFC 6902), a JSON merge patch (RFC 7386) or, for built-in kinds, a
+    /// strategic merge patch, as kube-apiserver applies them: to the stored object, resourceVersion
+    /// included, and again to the new one when another writer wins the compare-and-swap. A patch that
+    /// changes <c>metadata.resourceVersion</c> makes it a precondition (409 when stale), as in kube-apiserver.
+    /// Server-side apply is not served (415).
     /// </summary>
     private async Task PatchAsync(HttpContext context, RequestTarget target)
     {
-        string? contentType = context.Request.ContentType;
-        bool merge = contentType is not null && contentType.StartsWith(MergePatchMediaType, StringComparison.OrdinalIgnoreCase);
-        bool strategic = contentType is not null && contentType.StartsWith(StrategicMergePatchMediaType, StringComparison.OrdinalIgnoreCase);
-        if (!merge && !strategic)
+        ResourceDefinition definition = target.Definition;
+        FrozenDictionary<string, MergeList>? mergeLists = StrategicMergeKeys.For(definition.Group, definition.Kind);
+        string mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType is not (JsonPatchMediaType or MergePatchMediaType) && !(mediaType == StrategicMergePatchMediaType && mergeLists is not null))
+        {
+            throw new ApiException(UnsupportedPatchType(mediaType, mergeLists is not null));
+        }
+
+        ArraySegment<byte> body = await ReadBodyBytesAsync(context).ConfigureAwait(false);
+        if (body.Count == 0)
+        {
+            throw new ApiException(ApiErrors.BadRequest("the patch is empty"));
+        }
+
+        Func<JsonObject, JsonNode?> apply;
+        if (mediaType == JsonPatchMediaType)
+        {
+            JsonArray operations = RunPatch(() => JsonPatch.Parse(body));
+            if (operations.Count > JsonPatch.MaxOperations)
+            {
+                throw new ApiException(new ApiStatus
+                {
+                    Code = 413,
+                    Reason = "RequestEntityTooLarge",
+                    Message = $"Request entity too large: The allowed maximum operations in a JSON patch is {JsonPatch.MaxOperations}, got {operations.Count}",
+                });
+            }
+
+            apply = current => JsonPatch.Apply(current, operations);
+        }
+        else
+        {
+            JsonObject patch = ParsePatchObject(body);
+            apply = mediaType == MergePatchMediaType
+                ? current => JsonMergePatch.Apply(current, patch)
+                : current => StrategicMergePatch.Apply(current, patch, mergeLists!);
+        }
+
+        JsonObject patched = await UpdateStoredAsync(context, target, 0, current =>
+        {
+            string? stored = GetString(Metadata(current), "resourceVersion");
+            JsonObject result = RunPatch(() => apply(current)) as JsonObject ?? throw new ApiException(ApiErrors.Invalid(definition.Group, definition.Kind, target.Name!,
+                [new ApiStatusCause { Reason = "FieldValueInvalid", Field = "patch", Message = "Invalid value: the patched document is not an object" }]));
+            long expected = ParseExpectedRevision(target, result);
+            if (expected != 0 && GetString(Metadata(result), "resourceVersion") != stored)
+            {
+                throw new ApiException(ApiErrors.Conflict(definition.Group, definition.Resource, target.Name!));
+            }
+
+            return result;
+        }).ConfigureAwait(false);
+        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, patched).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Parses or applies a patch, turning its <see cref="PatchException"/> into kube-apiserver's answer: 400
+    /// for a malformed patch; 422 with the reason as an UnexpectedServerResponse cause for one that does
+    /// not apply (apiserver's NewGenericServerResponse, which kubectl prints as "The request is invalid").
+    /// </summary>
+    private static T RunPatch<T>(Func<T> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (PatchException e) when (e.Malformed)
+        {
+            throw new ApiException(ApiErrors.BadRequest(e.Message));
+        }
+        catch (PatchException e)
         {
             throw new ApiException(new ApiStatus
             {
-                Code = 415,
-                Reason = "UnsupportedMediaType",
-                Message = $"the body of the request was in an unknown format - accepted media types include: {MergePatchMediaType}, {StrategicMergePatchMediaType}",
+                Code = 422,
+                Reason = "Invalid",
+                Message = "the server rejected our request due to an error in our request",
+                Details = new ApiStatusDetails { Causes = [new ApiStatusCause { Reason = "UnexpectedServerResponse", Message = e.Message }] },
             });
         }
+    }
 
-        JsonObject patch = await ReadBodyAsync(context).ConfigureAwait(false)
-            ?? throw new ApiException(ApiErrors.BadRequest("the patch is empty"));
-        long expected = ParseExpectedRevision(target, patch);
-        JsonObject patched = await UpdateStoredAsync(context, target, expected, current =>
+    /// <summary>A merge patch body: a JSON object (400 otherwise, duplicate members included).</summary>
+    private static JsonObject ParsePatchObject(ReadOnlySpan<byte> body)
+    {
+        try
         {
-            JsonMergePatch.Apply(current, patch, dropDirectives: strategic);
-            return current;
-        }).ConfigureAwait(false);
-        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, patched).ConfigureAwait(false);
+            return JsonNode.Parse(body, documentOptions: JsonPatch.ParseOptions) as JsonObject
+                ?? throw new ApiException(ApiErrors.BadRequest("a merge patch must be a JSON object"));
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(ApiErrors.BadRequest("the patch is not valid JSON: " + e.Message));
+        }
+    }
+
+    /// <summary>kube-apiserver's 415 for a patch type the kind does not take, naming those it does.</summary>
+    private static ApiStatus UnsupportedPatchType(string mediaType, bool strategic)
+    {
+        string accepted = JsonPatchMediaType + ", " + MergePatchMediaType + (strategic ? ", " + StrategicMergePatchMediaType : "");
+        string why = mediaType switch
+        {
+            ApplyPatchMediaType => "server-side apply (" + ApplyPatchMediaType + ") is not supported by this server; use client-side kubectl apply - ",
+            StrategicMergePatchMediaType => "strategic merge patch is not supported for this kind, as for custom resources - ",
+            _ => "",
+        };
+        return new ApiStatus
+        {
+            Code = 415,
+            Reason = "UnsupportedMediaType",
+            Message = why + "the body of the request was in an unknown format - accepted media types include: " + accepted,
+        };
     }
 
     /// <summary>The client's resourceVersion precondition (0: none); 422 when it is not a revision.</summary>
