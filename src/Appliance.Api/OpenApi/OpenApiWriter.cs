@@ -183,48 +183,55 @@ internal static class OpenApiWriter
         var operation = new OperationContext(definition, root, list, strategicMergePatch);
         bool Serves(string verb) => definition.Verbs.Contains(verb);
 
-        writer.WriteStartObject(collection);
-        if (Serves("list"))
+        if (Serves("list") || Serves("create") || Serves("deletecollection"))
         {
-            WriteOperation(writer, "get", operation, "list", $"list{{0}}{scope}{definition.Kind}", $"list or watch objects of kind {definition.Kind}", ListParameters);
+            writer.WriteStartObject(collection);
+            if (Serves("list"))
+            {
+                WriteOperation(writer, "get", operation, "list", $"list{{0}}{scope}{definition.Kind}", $"list or watch objects of kind {definition.Kind}", ListParameters);
+            }
+
+            if (Serves("create"))
+            {
+                WriteOperation(writer, "post", operation, "post", $"create{{0}}{scope}{definition.Kind}", $"create a {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
+            }
+
+            if (Serves("deletecollection"))
+            {
+                WriteOperation(writer, "delete", operation, "deletecollection", $"delete{{0}}Collection{scope}{definition.Kind}", $"delete a collection of {definition.Kind}", DeleteCollectionParameters);
+            }
+
+            WritePathParameters(writer, definition.Namespaced, name: false);
+            writer.WriteEndObject();
         }
 
-        if (Serves("create"))
+        // Request-only kinds (access reviews) have no objects to name.
+        if (Serves("get") || Serves("update") || Serves("patch") || Serves("delete"))
         {
-            WriteOperation(writer, "post", operation, "post", $"create{{0}}{scope}{definition.Kind}", $"create a {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
+            writer.WriteStartObject(collection + "/{name}");
+            if (Serves("get"))
+            {
+                WriteOperation(writer, "get", operation, "get", $"read{{0}}{scope}{definition.Kind}", $"read the specified {definition.Kind}", []);
+            }
+
+            if (Serves("update"))
+            {
+                WriteOperation(writer, "put", operation, "put", $"replace{{0}}{scope}{definition.Kind}", $"replace the specified {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
+            }
+
+            if (Serves("patch"))
+            {
+                WriteOperation(writer, "patch", operation, "patch", $"patch{{0}}{scope}{definition.Kind}", $"partially update the specified {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
+            }
+
+            if (Serves("delete"))
+            {
+                WriteOperation(writer, "delete", operation, "delete", $"delete{{0}}{scope}{definition.Kind}", $"delete a {definition.Kind}", [DryRun]);
+            }
+
+            WritePathParameters(writer, definition.Namespaced, name: true);
+            writer.WriteEndObject();
         }
-
-        if (Serves("deletecollection"))
-        {
-            WriteOperation(writer, "delete", operation, "deletecollection", $"delete{{0}}Collection{scope}{definition.Kind}", $"delete a collection of {definition.Kind}", DeleteCollectionParameters);
-        }
-
-        WritePathParameters(writer, definition.Namespaced, name: false);
-        writer.WriteEndObject();
-
-        writer.WriteStartObject(collection + "/{name}");
-        if (Serves("get"))
-        {
-            WriteOperation(writer, "get", operation, "get", $"read{{0}}{scope}{definition.Kind}", $"read the specified {definition.Kind}", []);
-        }
-
-        if (Serves("update"))
-        {
-            WriteOperation(writer, "put", operation, "put", $"replace{{0}}{scope}{definition.Kind}", $"replace the specified {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
-        }
-
-        if (Serves("patch"))
-        {
-            WriteOperation(writer, "patch", operation, "patch", $"patch{{0}}{scope}{definition.Kind}", $"partially update the specified {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
-        }
-
-        if (Serves("delete"))
-        {
-            WriteOperation(writer, "delete", operation, "delete", $"delete{{0}}{scope}{definition.Kind}", $"delete a {definition.Kind}", [DryRun]);
-        }
-
-        WritePathParameters(writer, definition.Namespaced, name: true);
-        writer.WriteEndObject();
 
         if (definition.Namespaced && Serves("list"))
         {
@@ -260,7 +267,7 @@ internal static class OpenApiWriter
                 WriteBody(writer, [("*/*", operation.Root)], required: true);
                 break;
             case "patch":
-                List<(string, SchemaNode)> patchTypes = [("application/merge-patch+json", MetaSchemas.Patch)];
+                List<(string, SchemaNode)> patchTypes = [("application/json-patch+json", MetaSchemas.Patch), ("application/merge-patch+json", MetaSchemas.Patch)];
                 if (operation.StrategicMergePatch)
                 {
                     patchTypes.Add(("application/strategic-merge-patch+json", MetaSchemas.Patch));
