@@ -6,7 +6,8 @@ namespace Appliance.Proxy;
 /// <summary>
 /// The connection's reader as Kestrel gets it after the proxy peeked and passed the connection on: the first
 /// read returns what was peeked at once (the inner pipe would wait for new bytes, since the peek examined
-/// them), and an examined position short of what the peek examined is kept by replaying the rest again.
+/// them), and an examined position short of what the peek examined is honoured by replaying the rest.
+/// Built over the peek's read still outstanding (not advanced).
 /// </summary>
 internal sealed class PeekedPipeReader : PipeReader
 {
@@ -56,18 +57,16 @@ internal sealed class PeekedPipeReader : PipeReader
             return;
         }
 
+        // The peek's read is still outstanding on the inner pipe; it is completed only once, when the reader
+        // above has examined everything the peek did (positions in the replay are the inner pipe's own).
         _replaying = false;
-        ReadOnlySequence<byte> unexamined = _replay.Slice(examined);
-        if (unexamined.IsEmpty)
+        if (_replay.Slice(examined).IsEmpty)
         {
-            // Everything the peek saw is examined now: from here the inner pipe is exactly right.
             _replayPending = false;
             _inner.AdvanceTo(consumed, examined);
             return;
         }
 
-        // Less examined than the peek did: tell the pipe the peek's (it cannot go back) and replay the rest.
-        _inner.AdvanceTo(consumed, _replay.End);
         _replay = _replay.Slice(consumed);
     }
 
