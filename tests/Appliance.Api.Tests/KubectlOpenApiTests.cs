@@ -97,6 +97,19 @@ public sealed class KubectlOpenApiTests(ApiServerFixture server) : IClassFixture
     }
 
     [Fact]
+    public async Task KubectlEdit_SavesTheChange_WithoutWarnings()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap edited --from-literal=mode=slow")).ExitCode);
+
+        KubectlResult edit = await server.RunKubectlAsync($"-n {ns} edit configmap edited", environment: new() { ["EDITOR"] = "sed -i s/mode:\\ slow/mode:\\ fast/" });
+        Assert.True(edit.ExitCode == 0, edit.ToString());
+        Assert.Equal("configmap/edited edited", edit.Stdout.Trim());
+        Assert.Equal("", edit.Stderr);
+        Assert.Equal("fast", (string?)(await GetJsonAsync($"-n {ns} get configmap edited -o json"))["data"]!["mode"]);
+    }
+
+    [Fact]
     public async Task KubectlCreate_WithAnUnknownField_FailsWithKubesStrictDecodingError()
     {
         string ns = await server.CreateNamespaceAsync();
