@@ -16,15 +16,16 @@ internal static class JsonPatch
     public const int MaxOperations = 10_000;
 
     /// <summary>
-    /// kube-apiserver's bound on what the <c>copy</c> operations of one patch may add, in JSON bytes
-    /// (JSONPatchMaxCopyBytes): without it each copy of a copy doubles the object. <c>add</c> needs no
+    /// kube-apiserver's bound on what the <c>copy</c> operations of one patch may add, in bytes of JSON
+    /// (JSONPatchMaxCopyBytes; counted here as characters): without it each copy of a copy doubles the object. <c>add</c> needs no
     /// bound of its own: what it adds is in the patch, whose size the request body limit bounds.
     /// </summary>
     public const long MaxCopyBytes = 3 * 1024 * 1024;
 
     /// <summary>
-    /// The deepest a patched document may nest (the parser's and the store serializer's limit): a patch
-    /// adding into what it added before could otherwise nest deep enough to overflow recursive walks.
+    /// The deepest a patched document may nest (the parser's and the store serializer's limit). While a
+    /// patch runs the document may nest deeper (each move can stack a subtree on another), so nothing
+    /// walks it recursively until the result is measured, without recursion; copy measures what it clones.
     /// </summary>
     public const int MaxDepth = 64;
 
@@ -80,12 +81,16 @@ internal static class JsonPatch
             };
         }
 
+        if (Measure(root).Depth > MaxDepth)
+        {
+            throw new PatchException($"the patched object would nest deeper than {MaxDepth} levels");
+        }
+
         return root;
     }
 
     private static JsonNode? Add(JsonNode? root, JsonPointer path, JsonNode? value)
     {
-        CheckDepth(path, value);
         if (path.IsRoot)
         {
             return value;
@@ -139,7 +144,6 @@ internal static class JsonPatch
 
     private static JsonNode? Replace(JsonNode? root, JsonPointer path, JsonNode? value)
     {
-        CheckDepth(path, value);
         Get(root, path, "replace");
         if (path.IsRoot)
         {
@@ -173,10 +177,17 @@ internal static class JsonPatch
     private static JsonNode? Copy(JsonNode? root, JsonPointer from, JsonPointer path, ref long copied)
     {
         JsonNode? value = Get(root, from, "copy");
-        copied += Size(value);
+        (int depth, long size) = Measure(value);
+        copied += size;
         if (copied > MaxCopyBytes)
         {
             throw new PatchException($"Unable to copy, the accumulated size increase of copy is {copied}, exceeding the limit {MaxCopyBytes}");
+        }
+
+        // DeepClone recurses: never on more than the result may hold.
+        if (path.Tokens.Count + depth > MaxDepth)
+        {
+            throw new PatchException($"the patched object would nest deeper than {MaxDepth} levels at \"{path.Text}\"");
         }
 
         return Add(root, path, value?.DeepClone());
@@ -234,37 +245,53 @@ internal static class JsonPatch
         return false;
     }
 
-    private static void CheckDepth(JsonPointer path, JsonNode? value)
+    /// <summary>
+    /// How deep <paramref name="node"/> nests (0 for a primitive) and about how many bytes it takes as
+    /// JSON (characters, unescaped), walked with a stack of its own: the node may be arbitrarily deep.
+    /// </summary>
+    private static (int Depth, long Size) Measure(JsonNode? node)
     {
-        if (path.Tokens.Count + Depth(value) > MaxDepth)
+        int depth = 0;
+        long size = 0;
+        var pending = new Stack<(JsonNode? Node, int Depth)>();
+        pending.Push((node, 0));
+        while (pending.TryPop(out (JsonNode? Node, int Depth) item))
         {
-            throw new PatchException($"the patched object would nest deeper than {MaxDepth} levels at \"{path.Text}\"");
-        }
-    }
+            switch (item.Node)
+            {
+                case JsonObject obj:
+                    depth = Math.Max(depth, item.Depth + 1);
+                    size += 2;
+                    foreach ((string key, JsonNode? child) in obj)
+                    {
+                        size += key.Length + 4;
+                        pending.Push((child, item.Depth + 1));
+                    }
 
-    // Recursion is safe: values come from a parsed patch or document, both at most MaxDepth deep.
-    private static int Depth(JsonNode? node) => node switch
-    {
-        JsonObject obj => 1 + obj.Select(static p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
-        JsonArray array => 1 + array.Select(Depth).DefaultIfEmpty(0).Max(),
-        _ => 0,
-    };
+                    break;
+                case JsonArray array:
+                    depth = Math.Max(depth, item.Depth + 1);
+                    size += 2;
+                    foreach (JsonNode? child in array)
+                    {
+                        size++;
+                        pending.Push((child, item.Depth + 1));
+                    }
 
-    /// <summary>The size of <paramref name="node"/> as JSON, which is what the copy limit counts.</summary>
-    private static long Size(JsonNode? node)
-    {
-        using var writer = new Utf8JsonWriter(Stream.Null);
-        if (node is null)
-        {
-            writer.WriteNullValue();
-        }
-        else
-        {
-            node.WriteTo(writer);
+                    break;
+                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                    size += value.GetValue<string>().Length + 2;
+                    break;
+                case JsonValue value:
+                    size += value.ToJsonString().Length;
+                    break;
+                default:
+                    size += 4;
+                    break;
+            }
         }
 
-        writer.Flush();
-        return writer.BytesCommitted;
+        return (depth, size);
     }
 
     private static JsonNode? Value(JsonObject operation, string op)

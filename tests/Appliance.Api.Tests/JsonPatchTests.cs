@@ -123,6 +123,41 @@ public sealed class JsonPatchTests
     }
 
     [Fact]
+    public void Move_StackingSubtreesDeeperThanTheLimit_FailsOnTheResult()
+    {
+        // Each pair of moves nests /a one level deeper under a fresh object; no operation alone is deep,
+        // the result is (and it is measured without recursion however deep it got).
+        List<string> operations = [];
+        for (int i = 0; i < 2_000; i++)
+        {
+            operations.Add("""{"op":"add","path":"/b","value":{}}""");
+            operations.Add("""{"op":"move","from":"/a","path":"/b/a"}""");
+            operations.Add("""{"op":"move","from":"/b","path":"/a"}""");
+        }
+
+        PatchException e = Assert.Throws<PatchException>(() => Apply("""{"a":{}}""", "[" + string.Join(",", operations) + "]"));
+        Assert.Contains("deeper than 64 levels", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_DeepOnlyWhileItRuns_Succeeds()
+    {
+        string deep = new string('[', 40) + new string(']', 40);
+        string patch = $$"""[{"op":"add","path":"/a","value":{{deep}}},{"op":"add","path":"/a{{string.Concat(Enumerable.Repeat("/0", 39))}}/-","value":{{deep}}},{"op":"remove","path":"/a"}]""";
+        JsonNode? result = Apply("""{"b":1}""", patch);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"b":1}"""), result));
+    }
+
+    [Fact]
+    public void Copy_OfASubtreeTooDeepForItsDestination_Fails()
+    {
+        string deep = new string('[', 40) + new string(']', 40);
+        string patch = $$"""[{"op":"add","path":"/a","value":{{deep}}},{"op":"copy","from":"/a","path":"/a{{string.Concat(Enumerable.Repeat("/0", 39))}}/-"}]""";
+        PatchException e = Assert.Throws<PatchException>(() => Apply("{}", patch));
+        Assert.Contains("deeper than 64 levels", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Apply_LeavesThePatchReusable()
     {
         // The engine re-applies the same parsed patch after a lost compare-and-swap.
