@@ -38,6 +38,32 @@ public sealed class FieldValidationTests(ApiServerFixture server) : IClassFixtur
     }
 
     [Fact]
+    public async Task Warnings_AboutFieldNamesOutsideAscii_AreEscaped()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        using HttpResponseMessage response = await PostAsync($"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"accents"},"naïve\n":1}""");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(["299 - \"unknown field \\\"na\\u00efve\\u000a\\\"\""], response.Headers.GetValues("Warning"));
+    }
+
+    [Fact]
+    public async Task Warnings_StopAtFourKibibytes()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "many" } };
+        for (int i = 0; i < 1000; i++)
+        {
+            body["unknown" + i] = i;
+        }
+
+        using HttpResponseMessage response = await server.Client.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiServerFixture.Json(body));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        string[] warnings = [.. response.Headers.GetValues("Warning")];
+        Assert.InRange(warnings.Sum(w => w.Length), 4096 - 40, 4096);
+        Assert.Equal("299 - \"unknown field \\\"unknown0\\\"\"", warnings[0]);
+    }
+
+    [Fact]
     public async Task CreateIgnore_DropsUnknownFieldsSilently()
     {
         string ns = await server.CreateNamespaceAsync();

@@ -33,6 +33,8 @@ internal static class FieldValidation
 {
     public static readonly string[] Directives = ["Ignore", "Strict", "Warn"];
 
+    private const int MaxWarningBytes = 4096;
+
     /// <summary>The directive; absent or empty is Warn (kube-apiserver's default). False for any other value.</summary>
     public static bool TryParseDirective(string? value, out FieldValidationDirective directive)
     {
@@ -99,13 +101,49 @@ internal static class FieldValidation
         }
     }
 
-    /// <summary>A <c>Warning</c> header per message, in kube's form <c>299 - "unknown field \"x\""</c>.</summary>
+    /// <summary>
+    /// A <c>Warning</c> header per message, in kube's form <c>299 - "unknown field \"x\""</c>. Like
+    /// kube-apiserver, at most 4 KiB of warnings are sent: a body with thousands of unknown fields must not
+    /// grow a response header block clients refuse.
+    /// </summary>
     public static void AddWarnings(HttpResponse response, IEnumerable<string> messages)
     {
+        int size = 0;
         foreach (string message in messages)
         {
-            response.Headers.Append("Warning", "299 - \"" + message.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"");
+            string value = "299 - \"" + HeaderText(message) + "\"";
+            size += value.Length;
+            if (size > MaxWarningBytes)
+            {
+                return;
+            }
+
+            response.Headers.Append("Warning", value);
         }
+    }
+
+    // Header values are printable ASCII (Kestrel refuses anything else); field names from the body need not
+    // be, so the rest is escaped as \uXXXX, and quotes and backslashes as in a quoted-string.
+    private static string HeaderText(string message)
+    {
+        var text = new StringBuilder(message.Length);
+        foreach (char c in message)
+        {
+            if (c is '"' or '\\')
+            {
+                text.Append('\\').Append(c);
+            }
+            else if (c is < ' ' or > '~')
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return text.ToString();
     }
 
     private static void PruneValue(JsonNode? value, SchemaNode schema)
