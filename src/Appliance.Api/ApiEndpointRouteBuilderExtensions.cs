@@ -34,10 +34,14 @@ public static class ApiEndpointRouteBuilderExtensions
         group.Map("/api/v1/{resource}/{name}", resources);
         group.Map("/api/v1/namespaces/{namespace}/{resource}", resources);
         group.Map("/api/v1/namespaces/{namespace}/{resource}/{name}", resources);
+        group.Map("/api/v1/{resource}/{name}/{subresource}", resources);
+        group.Map("/api/v1/namespaces/{namespace}/{resource}/{name}/{subresource}", resources);
         group.Map("/apis/{group}/{version}/{resource}", resources);
         group.Map("/apis/{group}/{version}/{resource}/{name}", resources);
         group.Map("/apis/{group}/{version}/namespaces/{namespace}/{resource}", resources);
         group.Map("/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}", resources);
+        group.Map("/apis/{group}/{version}/{resource}/{name}/{subresource}", resources);
+        group.Map("/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}/{subresource}", resources);
         return group;
     }
 

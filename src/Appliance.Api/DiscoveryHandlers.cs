@@ -9,6 +9,8 @@ namespace Appliance.Api;
 /// </summary>
 internal sealed class DiscoveryHandlers(ResourceRegistry registry)
 {
+    private static readonly IReadOnlyList<string> StatusVerbs = ["get", "patch", "update"];
+
     public Task CoreVersionsAsync(HttpContext context)
     {
         var versions = new ApiVersions
@@ -71,6 +73,17 @@ internal sealed class DiscoveryHandlers(ResourceRegistry registry)
                     Verbs = definition.Verbs,
                     ShortNames = definition.ShortNames.Count == 0 ? null : definition.ShortNames,
                 });
+                if (definition.HasStatusSubresource)
+                {
+                    resources.Add(new ApiResource
+                    {
+                        Name = definition.Resource + "/" + ResourceEngine.StatusSubresource,
+                        SingularName = "",
+                        Namespaced = definition.Namespaced,
+                        Kind = definition.Kind,
+                        Verbs = StatusVerbs,
+                    });
+                }
             }
         }
 

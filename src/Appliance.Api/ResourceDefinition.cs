@@ -55,6 +55,13 @@ public sealed class ResourceDefinition
     public IReadOnlyList<TableColumn> Columns { get; init; } = [];
 
     /// <summary>
+    /// True for kinds with a <c>status</c> subresource: a write to the object keeps the stored status, a write
+    /// to <c>{name}/status</c> changes only the status (kube-apiserver's status strategy), so controllers
+    /// and users never overwrite each other's half.
+    /// </summary>
+    public bool HasStatusSubresource { get; init; }
+
+    /// <summary>
     /// False for kinds that are requests rather than objects (SelfSubjectAccessReview, SelfSubjectReview):
     /// discovery lists them with the <c>create</c> verb, their own handlers answer, nothing is stored.
     /// </summary>

@@ -192,6 +192,12 @@ public sealed partial class ResourceEngine
 
             JsonObject old = Materialize(current.Item!.Value, current.Item.ModRevision);
             JsonObject obj = produce(old.DeepClone().AsObject());
+            if (definition.HasStatusSubresource)
+            {
+                // The object and its status are written separately: each keeps the other half as stored.
+                obj = target.IsStatus ? WithStatusOf(old.DeepClone().AsObject(), obj) : WithStatusOf(obj, old);
+            }
+
             JsonObject metadata = Metadata(obj);
             PrepareIdentity(target, obj, metadata);
             string? bodyName = GetString(metadata, "name");
@@ -204,6 +210,7 @@ public sealed partial class ResourceEngine
             metadata.Remove("resourceVersion");
             metadata["uid"] = oldMetadata["uid"]?.DeepClone();
             metadata["creationTimestamp"] = oldMetadata["creationTimestamp"]?.DeepClone();
+            KeepDeletionState(definition, name, old, obj);
             Validate(definition, obj, name);
             long generation = oldMetadata["generation"] is JsonValue g && g.TryGetValue(out long value) ? value : 1;
             metadata["generation"] = SpecChanged(old, obj) ? generation + 1 : generation;
@@ -214,8 +221,22 @@ public sealed partial class ResourceEngine
                 return obj;
             }
 
-            byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
-            WriteResult result = await _store.UpdateAsync(key, bytes, current.Item.ModRevision).ConfigureAwait(false);
+            WriteResult result;
+            if (FinalizersDone(obj))
+            {
+                // The last finalizer is gone from an object marked for deletion: the update deletes it.
+                result = await _store.DeleteAsync(key, current.Item.ModRevision).ConfigureAwait(false);
+                if (result.IsOk && definition == Namespaces)
+                {
+                    await DeleteNamespaceContentsAsync(name).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
+                result = await _store.UpdateAsync(key, bytes, current.Item.ModRevision).ConfigureAwait(false);
+            }
+
             if (result.IsOk)
             {
                 SetResourceVersion(obj, result.Revision);
@@ -227,5 +248,21 @@ public sealed partial class ResourceEngine
                 throw new ApiException(FromStoreStatus(result.Status, target, name));
             }
         }
+    }
+
+    /// <summary><paramref name="target"/> with the <c>status</c> of <paramref name="source"/> (none if it has none).</summary>
+    private static JsonObject WithStatusOf(JsonObject target, JsonObject source)
+    {
+        JsonNode? status = source["status"]?.DeepClone();
+        if (status is null)
+        {
+            target.Remove("status");
+        }
+        else
+        {
+            target["status"] = status;
+        }
+
+        return target;
     }
 }

@@ -85,8 +85,9 @@ public sealed partial class ResourceEngine
     }
 
     /// <summary>
-    /// Deletes at once (finalizers and graceful deletion are not implemented yet) and answers with a
-    /// Success Status, as kube-apiserver does for kinds that do not return the deleted object. Honours
+    /// Deletes at once and answers with a Success Status, as kube-apiserver does for kinds that do not
+    /// return the deleted object; an object with finalizers is only marked (<c>deletionTimestamp</c>) and
+    /// returned. Honours
     /// DeleteOptions <c>preconditions</c> (uid, resourceVersion). A namespace takes its objects with it.
     /// </summary>
     private async Task DeleteAsync(HttpContext context, RequestTarget target)
@@ -118,7 +119,7 @@ public sealed partial class ResourceEngine
 
             if (!IsDryRun(context))
             {
-                WriteResult result = await _store.DeleteAsync(key, current.Item.ModRevision).ConfigureAwait(false);
+                (WriteResult result, JsonObject? remaining) = await DeleteOrMarkAsync(current.Item, old).ConfigureAwait(false);
                 if (!result.IsOk)
                 {
                     if (result.Status == StoreStatus.Conflict && preconditionVersion is null && attempt < MaxWriteAttempts)
@@ -127,6 +128,13 @@ public sealed partial class ResourceEngine
                     }
 
                     throw new ApiException(FromStoreStatus(result.Status, target, name));
+                }
+
+                if (remaining is not null)
+                {
+                    // Finalizers hold it: kube-apiserver answers with the object, now marked for deletion.
+                    await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, remaining).ConfigureAwait(false);
+                    return;
                 }
 
                 if (definition == Namespaces)
@@ -170,12 +178,12 @@ public sealed partial class ResourceEngine
                     break;
                 }
 
-                WriteResult result = await _store.DeleteAsync(item.Key, item.ModRevision).ConfigureAwait(false);
+                (WriteResult result, JsonObject? remaining) = await DeleteOrMarkAsync(item, obj).ConfigureAwait(false);
                 if (result.IsOk)
                 {
-                    deleted.Add(obj);
+                    deleted.Add(remaining ?? obj);
                     revision = Math.Max(revision, result.Revision);
-                    if (definition == Namespaces)
+                    if (remaining is null && definition == Namespaces)
                     {
                         await DeleteNamespaceContentsAsync(GetString(Metadata(obj), "name")!).ConfigureAwait(false);
                     }
@@ -190,8 +198,8 @@ public sealed partial class ResourceEngine
         await WriteListAsync(context, definition, deleted, revision.ToString(CultureInfo.InvariantCulture), null).ConfigureAwait(false);
     }
 
-    // Stand-in for the namespace controller until finalizers land: the namespace is already gone, so
-    // nothing new can be created in it, and its objects are removed one by one.
+    // Stand-in for kube's namespace controller: the namespace is already gone, so nothing new can be
+    // created in it, and its objects are removed one by one (their own finalizers are not waited for).
     private async Task DeleteNamespaceContentsAsync(string namespaceName)
     {
         foreach (ResourceDefinition definition in Registry.All)

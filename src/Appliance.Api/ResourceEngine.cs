@@ -25,6 +25,8 @@ public sealed partial class ResourceEngine
     /// <summary>kube-apiserver's request body limit (3 MiB); larger bodies get 413.</summary>
     public const int MaxBodyBytes = 3 * 1024 * 1024;
 
+    public const string StatusSubresource = "status";
+
     // A generated name that collides is retried with a new suffix this many times.
     private const int MaxGenerateNameAttempts = 8;
 
@@ -61,7 +63,16 @@ public sealed partial class ResourceEngine
         {
             RequestTarget target = ResolveTarget(context.Request.RouteValues, context.Request.Method);
             string method = context.Request.Method;
-            if (HttpMethods.IsGet(method))
+            if (target.IsStatus)
+            {
+                // The status subresource reads like the object and writes only its status.
+                Task handled = HttpMethods.IsGet(method) ? GetAsync(context, target)
+                    : HttpMethods.IsPut(method) ? UpdateAsync(context, target)
+                    : HttpMethods.IsPatch(method) ? PatchAsync(context, target)
+                    : throw new ApiException(ApiErrors.MethodNotAllowed(method));
+                await handled.ConfigureAwait(false);
+            }
+            else if (HttpMethods.IsGet(method))
             {
                 if (target.Name is not null)
                 {
@@ -120,6 +131,7 @@ public sealed partial class ResourceEngine
         string resource = routeValues["resource"] as string ?? "";
         string? namespaceName = routeValues["namespace"] as string;
         string? name = routeValues["name"] as string;
+        string? subresource = routeValues["subresource"] as string;
         ResourceDefinition? definition = Registry.Find(group, version, resource);
 
         // A namespaced path for a cluster-scoped kind, or one object of a namespaced kind without its
@@ -132,12 +144,13 @@ public sealed partial class ResourceEngine
 
         if (definition is null
             || (namespaceName is not null && !definition.Namespaced)
-            || (name is not null && definition.Namespaced && namespaceName is null))
+            || (name is not null && definition.Namespaced && namespaceName is null)
+            || (subresource is not null && !(subresource == StatusSubresource && definition.HasStatusSubresource)))
         {
             throw new ApiException(ApiErrors.NotFoundPath());
         }
 
-        return new RequestTarget(definition, namespaceName, name);
+        return new RequestTarget(definition, namespaceName, name, subresource);
     }
 
     /// <summary>The stored object with its resource version filled in from the store's mod-revision.</summary>

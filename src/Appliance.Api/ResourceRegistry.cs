@@ -40,7 +40,7 @@ public sealed class ResourceRegistry
         new ResourceDefinition
         {
             Group = "", Version = "v1", Resource = "namespaces", Kind = "Namespace", Singular = "namespace",
-            Namespaced = false, ShortNames = ["ns"], NameRule = NameRule.DnsLabel, Prepare = ObjectRules.PrepareNamespace,
+            Namespaced = false, ShortNames = ["ns"], NameRule = NameRule.DnsLabel, HasStatusSubresource = true, Prepare = ObjectRules.PrepareNamespace,
             Protobuf = ProtobufSchema.Namespace,
             Columns = [new("Status", "string", "The status of the namespace", static o => o["status"]?["phase"]?.DeepClone())],
         },
@@ -90,7 +90,7 @@ public sealed class ResourceRegistry
         {
             // Stored only (no kubelet): a second appliance can stand in for a downstream cluster with nodes to count.
             Group = "", Version = "v1", Resource = "nodes", Kind = "Node", Singular = "node",
-            Namespaced = false, ShortNames = ["no"],
+            Namespaced = false, ShortNames = ["no"], HasStatusSubresource = true,
             Columns =
             [
                 new("Status", "string", "The status of the node", static o => NodeReady(o)),
@@ -101,7 +101,7 @@ public sealed class ResourceRegistry
         {
             // Stored only (no scheduler, no kubelet): pods to list through the proxy in tests.
             Group = "", Version = "v1", Resource = "pods", Kind = "Pod", Singular = "pod",
-            Namespaced = true, ShortNames = ["po"], SelectableFields = ["spec.nodeName", "status.phase"],
+            Namespaced = true, ShortNames = ["po"], HasStatusSubresource = true, SelectableFields = ["spec.nodeName", "status.phase"],
             Columns = [new("Status", "string", "The phase of the pod", static o => o["status"]?["phase"]?.DeepClone())],
         },
         new ResourceDefinition

@@ -252,13 +252,13 @@ public sealed class CrudTests(ApiServerFixture server) : IClassFixture<ApiServer
     }
 
     [Fact]
-    public async Task Patch_WithJsonPatch_IsNotYetSupported415()
+    public async Task Patch_WithServerSideApply_IsNotSupported415()
     {
         string ns = await server.CreateNamespaceAsync();
-        await CreateConfigMapAsync(ns, "jsonpatch", []);
-        using var content = new StringContent("[]", Encoding.UTF8);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json-patch+json");
-        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/jsonpatch") { Content = content };
+        await CreateConfigMapAsync(ns, "applied", []);
+        using var content = new StringContent("{}", Encoding.UTF8);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/apply-patch+yaml");
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/applied?fieldManager=test") { Content = content };
         using HttpResponseMessage response = await server.Client.SendAsync(request);
         await AssertStatusAsync(response, HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType", "merge-patch");
     }
