@@ -44,9 +44,7 @@ internal sealed partial class ProxyConnection
         public long ResponseBytes;
         public int Status;
         public bool ResponseStarted;
-        public byte[]? AuditText;
-        public int AuditMethodLength;
-        public int AuditPathLength;
+        public AuditRecord Audit;
     }
 
     /// <summary>One request, from its parsed head to the end of its response. False: close the connection.</summary>
@@ -111,7 +109,6 @@ internal sealed partial class ProxyConnection
         {
             Log.RewriteRefused(_server.Logger, cluster.ClusterId, rewrite);
             cluster.Pool.Return(upstream); // Nothing was written to it.
-            ReturnAuditText();
             await RefuseAsync(StatusResponses.BadGateway).ConfigureAwait(false);
             return false;
         }
@@ -179,6 +176,7 @@ internal sealed partial class ProxyConnection
         return keepAlive;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<UpstreamConnection?> RentOrDialAsync(ClusterUpstream cluster)
     {
         if (cluster.Pool.TryRent(out UpstreamConnection? pooled))
@@ -216,7 +214,7 @@ internal sealed partial class ProxyConnection
         _exchange.ContentLength = request.ContentLength;
         _exchange.Chunked = request.IsChunked;
         _exchange.ExpectContinue = (request.IsChunked || request.ContentLength > 0) && HasExpectContinue(request);
-        _exchange.AuditText = ProxyAuditLog.RentText(request.Method, route.UpstreamTargetRest, out _exchange.AuditMethodLength, out _exchange.AuditPathLength);
+        ProxyAuditLog.SetText(ref _exchange.Audit, request.Method, route.UpstreamTargetRest);
         return error;
     }
 
@@ -234,6 +232,7 @@ internal sealed partial class ProxyConnection
     }
 
     /// <summary>Sends the head and streams the body by its framing; nothing is buffered beyond one read.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> SendRequestBodyAsync(UpstreamConnection upstream)
     {
         if (_exchange.ExpectContinue)
@@ -327,6 +326,7 @@ internal sealed partial class ProxyConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> FlushUpstreamAsync(UpstreamConnection upstream)
     {
         Arm(ref _upstreamTimer, Options.UpstreamResponseHeadersTimeout);
@@ -354,6 +354,7 @@ internal sealed partial class ProxyConnection
     /// heads (100, 102, 103) are relayed and skipped; a 101 is final only for a request that asked for it.
     /// Leaves the final head in <see cref="_response"/> written to the client (not flushed) and consumed.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> ReadResponseHeadAsync(UpstreamConnection upstream)
     {
         Arm(ref _upstreamTimer, Options.UpstreamResponseHeadersTimeout);
@@ -513,6 +514,7 @@ internal sealed partial class ProxyConnection
     /// at once. Upstream reads end when the client's socket closes (<see cref="_closed"/>), so an idle watch
     /// does not outlive its client.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> RelayResponseBodyAsync(UpstreamConnection upstream)
     {
         PipeReader reader = upstream.Reader;
@@ -591,6 +593,7 @@ internal sealed partial class ProxyConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> FlushClientAsync()
     {
         FlushResult result = await _output.FlushAsync(_closed).ConfigureAwait(false);
@@ -599,34 +602,15 @@ internal sealed partial class ProxyConnection
 
     private void Audit(ProxyCaller caller, ClusterUpstream cluster)
     {
-        if (_exchange.AuditText is null)
-        {
-            return;
-        }
-
-        _server.Audit.Enqueue(new AuditRecord
-        {
-            Time = _exchange.StartTime,
-            Caller = caller,
-            ClusterId = cluster.ClusterId,
-            Text = _exchange.AuditText,
-            MethodLength = _exchange.AuditMethodLength,
-            PathLength = _exchange.AuditPathLength,
-            Status = _exchange.Status,
-            RequestBytes = _exchange.RequestBytes,
-            ResponseBytes = _exchange.ResponseBytes,
-            DurationMilliseconds = _server.Time.GetElapsedTime(_exchange.StartTimestamp).TotalMilliseconds,
-        });
-        _exchange.AuditText = null;
-    }
-
-    private void ReturnAuditText()
-    {
-        if (_exchange.AuditText is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_exchange.AuditText);
-            _exchange.AuditText = null;
-        }
+        ref AuditRecord record = ref _exchange.Audit;
+        record.Time = _exchange.StartTime;
+        record.Caller = caller;
+        record.ClusterId = cluster.ClusterId;
+        record.Status = _exchange.Status;
+        record.RequestBytes = _exchange.RequestBytes;
+        record.ResponseBytes = _exchange.ResponseBytes;
+        record.DurationMilliseconds = _server.Time.GetElapsedTime(_exchange.StartTimestamp).TotalMilliseconds;
+        _server.Audit.Enqueue(record);
     }
 
     private static void Write(PipeWriter writer, in ReadOnlySequence<byte> data)

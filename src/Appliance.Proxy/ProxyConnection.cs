@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Appliance.Proxy;
@@ -111,6 +112,7 @@ internal sealed partial class ProxyConnection
     /// and a request that has begun get <see cref="ProxyOptions.RequestHeadersTimeout"/>; an idle keep-alive
     /// connection gets <see cref="ProxyOptions.KeepAliveTimeout"/> until its next request's first byte.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadHeadAsync(bool first)
     {
         Arm(ref _clientTimer, first ? Options.RequestHeadersTimeout : Options.KeepAliveTimeout);

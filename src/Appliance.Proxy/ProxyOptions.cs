@@ -29,7 +29,7 @@ public sealed class ProxyOptions
 
     public const int DefaultMaxPooledConnectionsPerCluster = 32;
 
-    public const int DefaultAuditQueueCapacity = 4096;
+    public const int DefaultAuditQueueCapacity = 1024;
 
     public TimeSpan RequestHeadersTimeout { get; set; } = DefaultRequestHeadersTimeout;
 

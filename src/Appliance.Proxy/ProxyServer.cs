@@ -26,7 +26,7 @@ public sealed class ProxyServer : IAsyncDisposable
         Authenticator = authenticator;
         Clusters = clusters;
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Appliance.Proxy");
-        Audit = new ProxyAuditLog(auditSink, options.AuditQueueCapacity, Logger);
+        Audit = new ProxyAuditLog(auditSink, options.AuditQueueCapacity, Logger, options.TimeProvider);
     }
 
     /// <summary>Audit lines lost because the sink fell behind (see <see cref="ProxyOptions.AuditQueueCapacity"/>).</summary>
