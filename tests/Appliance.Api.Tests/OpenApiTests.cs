@@ -67,6 +67,12 @@ public sealed class OpenApiTests(ApiServerFixture server) : IClassFixture<ApiSer
         Assert.Contains("application/merge-patch+json", patchTypes.Select(p => p.Key));
         Assert.Equal("listCoreV1ConfigMapForAllNamespaces", (string?)paths["/api/v1/configmaps"]!["get"]!["operationId"]);
 
+        JsonObject status = (JsonObject)paths["/api/v1/namespaces/{namespace}/pods/{name}/status"]!;
+        Assert.Equal(["get", "put", "patch", "parameters"], status.Select(p => p.Key));
+        Assert.Equal("patchCoreV1NamespacedPodStatus", (string?)status["patch"]!["operationId"]);
+        Assert.Contains(status["patch"]!["parameters"]!.AsArray(), p => (string?)p!["name"] == "fieldValidation");
+        Assert.Null(paths["/api/v1/namespaces/{namespace}/configmaps/{name}/status"]);
+
         // Cluster-scoped: no namespace segment or parameter.
         Assert.Equal("readCoreV1Namespace", (string?)paths["/api/v1/namespaces/{name}"]!["get"]!["operationId"]);
         Assert.Null(paths["/api/v1/namespaces/{namespace}/namespaces"]);

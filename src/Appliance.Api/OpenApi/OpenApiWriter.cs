@@ -233,6 +233,17 @@ internal static class OpenApiWriter
             writer.WriteEndObject();
         }
 
+        // Same operations and parameters as the object's: kubectl decides from whichever PATCH of the kind it finds first.
+        if (definition.HasStatusSubresource)
+        {
+            writer.WriteStartObject(collection + "/{name}/status");
+            WriteOperation(writer, "get", operation, "get", $"read{{0}}{scope}{definition.Kind}Status", $"read status of the specified {definition.Kind}", []);
+            WriteOperation(writer, "put", operation, "put", $"replace{{0}}{scope}{definition.Kind}Status", $"replace status of the specified {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
+            WriteOperation(writer, "patch", operation, "patch", $"patch{{0}}{scope}{definition.Kind}Status", $"partially update status of the specified {definition.Kind}", [DryRun, FieldManager, FieldValidation]);
+            WritePathParameters(writer, definition.Namespaced, name: true);
+            writer.WriteEndObject();
+        }
+
         if (definition.Namespaced && Serves("list"))
         {
             writer.WriteStartObject($"{prefix}/{definition.Resource}");
