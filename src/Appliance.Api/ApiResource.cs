@@ -14,4 +14,9 @@ public sealed class ApiResource
     public required IReadOnlyList<string> Verbs { get; init; }
 
     public IReadOnlyList<string>? ShortNames { get; init; }
+
+    /// <summary>Set when a subresource's kind is in another group (serviceaccounts/token is a TokenRequest).</summary>
+    public string? Group { get; init; }
+
+    public string? Version { get; init; }
 }

@@ -10,6 +10,7 @@ namespace Appliance.Api;
 internal sealed class DiscoveryHandlers(ResourceRegistry registry)
 {
     private static readonly IReadOnlyList<string> StatusVerbs = ["get", "patch", "update"];
+    private static readonly IReadOnlyList<string> CreateVerb = ["create"];
 
     public Task CoreVersionsAsync(HttpContext context)
     {
@@ -82,6 +83,20 @@ internal sealed class DiscoveryHandlers(ResourceRegistry registry)
                         Namespaced = definition.Namespaced,
                         Kind = definition.Kind,
                         Verbs = StatusVerbs,
+                    });
+                }
+
+                if (definition.IssuesTokens)
+                {
+                    resources.Add(new ApiResource
+                    {
+                        Name = definition.Resource + "/" + ResourceEngine.TokenSubresource,
+                        SingularName = "",
+                        Namespaced = definition.Namespaced,
+                        Group = "authentication.k8s.io",
+                        Version = "v1",
+                        Kind = "TokenRequest",
+                        Verbs = CreateVerb,
                     });
                 }
             }

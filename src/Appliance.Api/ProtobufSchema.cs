@@ -110,6 +110,13 @@ public sealed class ProtobufSchema
                 new ProtobufField(1, "path", ProtobufFieldKind.String),
                 new ProtobufField(2, "verb", ProtobufFieldKind.String))))));
 
+    /// <summary>authentication/v1 TokenRequest (<c>kubectl create token</c>): only the spec is read.</summary>
+    public static ProtobufSchema TokenRequest { get; } = new(
+        new(1, "metadata", ProtobufFieldKind.Message, ObjectMeta),
+        new(2, "spec", ProtobufFieldKind.Message, new ProtobufSchema(
+            new ProtobufField(1, "audiences", ProtobufFieldKind.RepeatedString),
+            new ProtobufField(4, "expirationSeconds", ProtobufFieldKind.Int64))));
+
     /// <summary>authentication/v1 SelfSubjectReview (<c>kubectl auth whoami</c>): an empty request.</summary>
     public static ProtobufSchema SelfSubjectReview { get; } = new(new ProtobufField(1, "metadata", ProtobufFieldKind.Message, ObjectMeta));
 

@@ -61,6 +61,9 @@ public sealed class ResourceDefinition
     /// </summary>
     public bool HasStatusSubresource { get; init; }
 
+    /// <summary>True for ServiceAccount: <c>{name}/token</c> takes a TokenRequest and returns a signed token.</summary>
+    public bool IssuesTokens { get; init; }
+
     /// <summary>
     /// False for kinds that are requests rather than objects (SelfSubjectAccessReview, SelfSubjectReview):
     /// discovery lists them with the <c>create</c> verb, their own handlers answer, nothing is stored.

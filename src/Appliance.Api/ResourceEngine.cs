@@ -27,6 +27,8 @@ public sealed partial class ResourceEngine
 
     public const string StatusSubresource = "status";
 
+    public const string TokenSubresource = "token";
+
     // A generated name that collides is retried with a new suffix this many times.
     private const int MaxGenerateNameAttempts = 8;
 
@@ -63,7 +65,11 @@ public sealed partial class ResourceEngine
         {
             RequestTarget target = ResolveTarget(context.Request.RouteValues, context.Request.Method);
             string method = context.Request.Method;
-            if (target.IsStatus)
+            if (target.Subresource == TokenSubresource)
+            {
+                await (HttpMethods.IsPost(method) ? TokenRequestAsync(context, target) : throw new ApiException(ApiErrors.MethodNotAllowed(method))).ConfigureAwait(false);
+            }
+            else if (target.IsStatus)
             {
                 // The status subresource reads like the object and writes only its status.
                 Task handled = HttpMethods.IsGet(method) ? GetAsync(context, target)
@@ -145,7 +151,7 @@ public sealed partial class ResourceEngine
         if (definition is null
             || (namespaceName is not null && !definition.Namespaced)
             || (name is not null && definition.Namespaced && namespaceName is null)
-            || (subresource is not null && !(subresource == StatusSubresource && definition.HasStatusSubresource)))
+            || (subresource is not null && !((subresource == StatusSubresource && definition.HasStatusSubresource) || (subresource == TokenSubresource && definition.IssuesTokens))))
         {
             throw new ApiException(ApiErrors.NotFoundPath());
         }

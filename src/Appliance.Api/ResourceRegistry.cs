@@ -84,7 +84,7 @@ public sealed class ResourceRegistry
         new ResourceDefinition
         {
             Group = "", Version = "v1", Resource = "serviceaccounts", Kind = "ServiceAccount", Singular = "serviceaccount",
-            Namespaced = true, ShortNames = ["sa"], Protobuf = ProtobufSchema.ServiceAccount,
+            Namespaced = true, ShortNames = ["sa"], Protobuf = ProtobufSchema.ServiceAccount, IssuesTokens = true,
         },
         new ResourceDefinition
         {

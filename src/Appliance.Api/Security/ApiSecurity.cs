@@ -10,7 +10,7 @@ namespace Appliance.Api.Security;
 /// RBAC, and only then run the handler with the caller as a <see cref="RequestUser"/> feature. 401 and 403
 /// are Kubernetes Status bodies with kube-apiserver's wording.
 /// </summary>
-public sealed class ApiSecurity(TokenAuthenticator tokens, RbacCache rbac, KeyValueStore store, ILogger<ApiSecurity> logger)
+public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens serviceAccountTokens, RbacCache rbac, KeyValueStore store, ResourceRegistry registry, ILogger<ApiSecurity> logger)
 {
     private const string BearerPrefix = "Bearer ";
 
@@ -67,7 +67,19 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, RbacCache rbac, KeyVa
             return null;
         }
 
-        TokenAuthenticationStatus status = tokens.Authenticate(authorization[BearerPrefix.Length..].Trim(), out AuthenticatedUser? user);
+        string credential = authorization[BearerPrefix.Length..].Trim();
+        if (ServiceAccountTokens.LooksLikeJwt(credential))
+        {
+            RequestUser? account = AuthenticateServiceAccount(credential);
+            if (account is null)
+            {
+                Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), "invalid service-account token");
+            }
+
+            return account;
+        }
+
+        TokenAuthenticationStatus status = tokens.Authenticate(credential, out AuthenticatedUser? user);
         if (user is null)
         {
             Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), status.ToString());
@@ -85,5 +97,38 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, RbacCache rbac, KeyVa
             ["requesttokenid"] = [user.TokenName],
         };
         return new RequestUser(user.UserId, user.UserId, groups, extra);
+    }
+
+    /// <summary>
+    /// A service-account token this server signed for the API's audience, whose account still exists with
+    /// the uid the token names (a deleted and re-created account does not inherit old tokens).
+    /// </summary>
+    private RequestUser? AuthenticateServiceAccount(string token)
+    {
+        if (!serviceAccountTokens.TryValidate(token, ServiceAccountTokens.Issuer, out ServiceAccountClaims claims))
+        {
+            return null;
+        }
+
+        GetResult account = store.Get(registry.Find("", "v1", "serviceaccounts")!.Key(claims.Namespace, claims.Name));
+        if (account.Item is null)
+        {
+            return null;
+        }
+
+        using (var document = System.Text.Json.JsonDocument.Parse(account.Item.Value))
+        {
+            if (!document.RootElement.TryGetProperty("metadata", out var metadata)
+                || !metadata.TryGetProperty("uid", out var uid) || uid.GetString() != claims.Uid)
+            {
+                return null;
+            }
+        }
+
+        return new RequestUser(
+            RequestUser.ServiceAccountPrefix + claims.Namespace + ":" + claims.Name,
+            claims.Uid,
+            [RequestUser.ServiceAccountsGroup, RequestUser.ServiceAccountsGroup + ":" + claims.Namespace, RequestUser.AuthenticatedGroup],
+            RequestUser.NoExtra);
     }
 }
