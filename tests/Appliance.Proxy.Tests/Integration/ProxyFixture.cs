@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -121,6 +122,9 @@ public sealed class ProxyFixture : IAsyncLifetime
         return true;
     }
 
+    private static Task WriteJsonAsync(UpstreamExchange exchange, string json) =>
+        exchange.WriteAsync($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(json)}\r\n\r\n{json}");
+
     /// <summary>c1's behaviour, chosen by the upstream path.</summary>
     private async Task HandleAsync(UpstreamExchange exchange)
     {
@@ -207,6 +211,15 @@ public sealed class ProxyFixture : IAsyncLifetime
                 await exchange.Stream.FlushAsync();
                 exchange.Socket.Shutdown(SocketShutdown.Send);
                 exchange.Done = true;
+                break;
+            case "/version":
+                await WriteJsonAsync(exchange, "{\"major\":\"1\",\"minor\":\"32\",\"gitVersion\":\"v1.32.4\",\"gitCommit\":\"0000000\",\"gitTreeState\":\"clean\",\"buildDate\":\"2025-04-22T00:00:00Z\",\"goVersion\":\"go1.23.6\",\"compiler\":\"gc\",\"platform\":\"linux/amd64\"}");
+                break;
+            case "/api":
+                await WriteJsonAsync(exchange, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"10.0.0.5:6443\"}]}");
+                break;
+            case "/api/v1/namespaces/default/configmaps":
+                await WriteJsonAsync(exchange, "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"42\"},\"items\":[{\"metadata\":{\"name\":\"from-the-fake-upstream\",\"namespace\":\"default\"},\"data\":{\"k\":\"v\"}}]}");
                 break;
             default:
                 await TestUpstream.DefaultHandler(exchange);
