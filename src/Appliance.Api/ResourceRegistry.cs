@@ -164,11 +164,86 @@ public sealed class ResourceRegistry
         },
         new ResourceDefinition
         {
+            // A downstream cluster: reached through its agent's tunnel, or directly (issue 7 runs them).
+            Group = ManagementGroup, Version = "v1", Resource = "clusters", Kind = "Cluster", Singular = "cluster",
+            Namespaced = false, HasStatusSubresource = true, Prepare = ManagementObjectRules.PrepareCluster,
+            Columns =
+            [
+                new("Display Name", "string", "The name shown to people", static o => o["spec"]?["displayName"]?.DeepClone()),
+                new("Type", "string", "agent or direct", static o => o["spec"]?["type"]?.DeepClone()),
+                new("Version", "string", "The cluster's Kubernetes version", static o => o["status"]?["kubernetesVersion"]?.DeepClone()),
+            ],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "globalroles", Kind = "GlobalRole", Singular = "globalrole",
+            Namespaced = false, NameRule = NameRule.PathSegment, Prepare = ManagementObjectRules.PrepareGlobalRole,
+            Columns = [new("Display Name", "string", "The name shown to people", static o => o["displayName"]?.DeepClone())],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "globalrolebindings", Kind = "GlobalRoleBinding", Singular = "globalrolebinding",
+            Namespaced = false, Prepare = ManagementObjectRules.PrepareGlobalRoleBinding,
+            Columns = [new("Global Role", "string", "The role granted", static o => o["globalRoleName"]?.DeepClone()), SubjectColumn],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "roletemplates", Kind = "RoleTemplate", Singular = "roletemplate",
+            Namespaced = false, NameRule = NameRule.PathSegment, Prepare = ManagementObjectRules.PrepareRoleTemplate,
+            Columns = [new("Context", "string", "cluster or project", static o => o["context"]?.DeepClone())],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "clusterroletemplatebindings", Kind = "ClusterRoleTemplateBinding", Singular = "clusterroletemplatebinding",
+            Namespaced = false, ShortNames = ["crtb"], Prepare = ManagementObjectRules.PrepareClusterRoleTemplateBinding,
+            Columns =
+            [
+                new("Cluster", "string", "The cluster the role applies in", static o => o["clusterName"]?.DeepClone()),
+                new("Role Template", "string", "The role granted", static o => o["roleTemplateName"]?.DeepClone()),
+                SubjectColumn,
+            ],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "projects", Kind = "Project", Singular = "project",
+            Namespaced = false, Prepare = ManagementObjectRules.PrepareProject,
+            Columns =
+            [
+                new("Cluster", "string", "The cluster the project is in", static o => o["spec"]?["clusterName"]?.DeepClone()),
+                new("Display Name", "string", "The name shown to people", static o => o["spec"]?["displayName"]?.DeepClone()),
+            ],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "projectroletemplatebindings", Kind = "ProjectRoleTemplateBinding", Singular = "projectroletemplatebinding",
+            Namespaced = false, ShortNames = ["prtb"], Prepare = ManagementObjectRules.PrepareProjectRoleTemplateBinding,
+            Columns =
+            [
+                new("Project", "string", "The project the role applies in", static o => o["projectName"]?.DeepClone()),
+                new("Role Template", "string", "The role granted", static o => o["roleTemplateName"]?.DeepClone()),
+                SubjectColumn,
+            ],
+        },
+        new ResourceDefinition
+        {
+            Group = ManagementGroup, Version = "v1", Resource = "authconfigs", Kind = "AuthConfig", Singular = "authconfig",
+            Namespaced = false, Prepare = ManagementObjectRules.PrepareAuthConfig,
+            Columns =
+            [
+                new("Enabled", "boolean", "Whether the provider signs users in", static o => o["enabled"]?.DeepClone()),
+                new("Access Mode", "string", "unrestricted, restricted or required", static o => o["accessMode"]?.DeepClone()),
+            ],
+        },
+        new ResourceDefinition
+        {
             Group = ManagementGroup, Version = "v1", Resource = "settings", Kind = "Setting", Singular = "setting",
             Namespaced = false, Prepare = ObjectRules.PrepareSetting,
             Columns = [new("Value", "string", "The setting's value", static o => o["value"]?.DeepClone())],
         },
     ]);
+
+    private static readonly TableColumn SubjectColumn = new("Subject", "string", "The user or group principal bound",
+        static o => o["userName"]?.DeepClone() ?? o["groupPrincipalName"]?.DeepClone());
 
     private static JsonNode? RoleRefCell(JsonObject binding)
         => binding["roleRef"] is JsonObject roleRef ? Text(roleRef["kind"]) + "/" + Text(roleRef["name"]) : null;
