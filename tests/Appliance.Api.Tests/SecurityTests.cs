@@ -246,4 +246,46 @@ public sealed class SecurityTests(ApiServerFixture server) : IClassFixture<ApiSe
         string[] roleFields = [.. (await StatusOf(roleResponse))["details"]!["causes"]!.AsArray().Select(static c => (string)c!["field"]!)];
         Assert.Equal(["rules[0].verbs", "rules[0].nonResourceURLs"], roleFields);
     }
+
+    [Fact]
+    public async Task GlobalRoleBinding_GrantsTheGlobalRolesRulesEverywhere_AtOnce()
+    {
+        string userId = UniqueUser();
+        using HttpClient user = server.CreateClient(await server.IssueTokenAsync(userId));
+        using (HttpResponseMessage before = await user.GetAsync("/api/v1/namespaces"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, before.StatusCode);
+        }
+
+        string role = "ns-reader-" + userId;
+        var globalRole = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = role },
+            ["rules"] = new JsonArray(new JsonObject { ["verbs"] = new JsonArray("get", "list"), ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("namespaces") }),
+        };
+        using (HttpResponseMessage created = await server.Client.PostAsync("/apis/management.appliance.io/v1/globalroles", ApiServerFixture.Json(globalRole)))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var binding = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "grb-" + userId }, ["globalRoleName"] = role, ["userName"] = userId };
+        using (HttpResponseMessage bound = await server.Client.PostAsync("/apis/management.appliance.io/v1/globalrolebindings", ApiServerFixture.Json(binding)))
+        {
+            Assert.Equal(HttpStatusCode.Created, bound.StatusCode);
+        }
+
+        using HttpResponseMessage after = await user.GetAsync("/api/v1/namespaces");
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        using HttpResponseMessage secrets = await user.GetAsync("/api/v1/namespaces/default/secrets");
+        Assert.Equal(HttpStatusCode.Forbidden, secrets.StatusCode);
+
+        var review = new JsonObject
+        {
+            ["apiVersion"] = "authorization.k8s.io/v1",
+            ["kind"] = "SelfSubjectAccessReview",
+            ["spec"] = new JsonObject { ["resourceAttributes"] = new JsonObject { ["verb"] = "list", ["resource"] = "namespaces" } },
+        };
+        using HttpResponseMessage answer = await user.PostAsync("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ApiServerFixture.Json(review));
+        Assert.Equal($"RBAC: allowed by GlobalRoleBinding \"grb-{userId}\" of GlobalRole \"{role}\" to User \"{userId}\"", (string?)(await StatusOf(answer))["status"]!["reason"]);
+    }
 }

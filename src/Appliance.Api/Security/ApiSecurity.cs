@@ -50,7 +50,8 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
 
         context.Features.Set(user);
         await next(context).ConfigureAwait(false);
-        if (request.IsResourceRequest && request.ApiGroup == ResourceRegistry.RbacGroup && request.Verb is not ("get" or "list" or "watch"))
+        if (request.IsResourceRequest && request.Verb is not ("get" or "list" or "watch")
+            && (request.ApiGroup == ResourceRegistry.RbacGroup || (request.ApiGroup == ResourceRegistry.ManagementGroup && request.Resource is "globalroles" or "globalrolebindings")))
         {
             // The write (if it succeeded) is at or below the store's revision now.
             rbac.NoteWrite(store.CurrentRevision);

@@ -1,8 +1,9 @@
 namespace Appliance.Api.Security;
 
 /// <summary>
-/// Kubernetes RBAC (kube's <c>plugin/pkg/auth/authorizer/rbac</c>): allowed when a ClusterRoleBinding, or a
-/// RoleBinding in the request's namespace, binds a rule that matches to one of the user's subjects.
+/// Kubernetes RBAC (kube's <c>plugin/pkg/auth/authorizer/rbac</c>): allowed when a ClusterRoleBinding, a
+/// GlobalRoleBinding (a GlobalRole is a ClusterRole of the management API, as in Rancher), or a RoleBinding
+/// in the request's namespace binds a rule that matches to one of the user's subjects.
 /// Nothing is ever denied explicitly; ClusterRole aggregation is not evaluated.
 /// </summary>
 public static class RbacAuthorizer
@@ -15,7 +16,7 @@ public static class RbacAuthorizer
         {
             if (Grants(rbac, binding, user, request, out RbacSubject? subject))
             {
-                return new AuthorizationDecision(true, $"RBAC: allowed by ClusterRoleBinding \"{binding.Name}\" of ClusterRole \"{binding.RoleName}\" to {subject.Kind} \"{subject.Name}\"");
+                return new AuthorizationDecision(true, $"RBAC: allowed by {binding.Kind} \"{binding.Name}\" of {binding.RoleKind} \"{binding.RoleName}\" to {subject.Kind} \"{subject.Name}\"");
             }
         }
 
@@ -68,6 +69,7 @@ public static class RbacAuthorizer
         PolicyRule[]? rules = binding.RoleKind switch
         {
             "ClusterRole" => rbac.ClusterRoles.GetValueOrDefault(binding.RoleName),
+            "GlobalRole" => rbac.GlobalRoles.GetValueOrDefault(binding.RoleName),
             // A ClusterRoleBinding can only reference ClusterRoles; a Role is looked up in the binding's namespace.
             "Role" when binding.Namespace.Length > 0 => rbac.Roles.GetValueOrDefault((binding.Namespace, binding.RoleName)),
             _ => null,

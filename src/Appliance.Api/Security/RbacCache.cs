@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Api.Security;
 
 /// <summary>
-/// Keeps the <see cref="RbacSnapshot"/> current from a store watch on the RBAC group (list once, then
+/// Keeps the <see cref="RbacSnapshot"/> current from a store watch on the RBAC objects (list once, then
 /// watch from that revision; a watch that falls behind or outlives compaction lists again).
 /// </summary>
 /// <remarks>
@@ -93,23 +93,27 @@ public sealed class RbacCache(IServiceProvider services, ILogger<RbacCache> logg
         _objects.Clear();
         string? continueToken = null;
         long revision = 0;
-        do
+        foreach (string prefix in RbacSnapshot.Prefixes)
         {
-            RangeResult page = store.Range(RbacSnapshot.KeyPrefix, 1000, continueToken, revision);
-            if (page.Status != StoreStatus.Ok)
+            // Every prefix at the revision of the first page, so the snapshot is one moment of the store.
+            do
             {
-                throw new InvalidOperationException("Listing RBAC objects failed: " + page.Status);
-            }
+                RangeResult page = store.Range(prefix, 1000, continueToken, revision);
+                if (page.Status != StoreStatus.Ok)
+                {
+                    throw new InvalidOperationException("Listing RBAC objects failed: " + page.Status);
+                }
 
-            foreach (KeyValue item in page.Items)
-            {
-                _objects[item.Key] = item.Value;
-            }
+                foreach (KeyValue item in page.Items)
+                {
+                    _objects[item.Key] = item.Value;
+                }
 
-            revision = page.Revision;
-            continueToken = page.Continue;
+                revision = page.Revision;
+                continueToken = page.Continue;
+            }
+            while (continueToken is not null);
         }
-        while (continueToken is not null);
 
         Publish(revision);
         return revision;
@@ -121,11 +125,18 @@ public sealed class RbacCache(IServiceProvider services, ILogger<RbacCache> logg
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                using StoreWatcher watcher = store.Watch(RbacSnapshot.KeyPrefix, revision);
+                // One watch over every key, filtered here: RBAC lives under three prefixes, and a watcher
+                // passes over other keys' events in the shared ring without copying them.
+                using StoreWatcher watcher = store.Watch(WatchPrefix, revision);
                 while (await watcher.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     while (watcher.TryRead(out WatchEvent? change))
                     {
+                        if (!IsRbacKey(change.Key))
+                        {
+                            continue;
+                        }
+
                         if (change.Type == WatchEventType.Delete)
                         {
                             _objects.Remove(change.Key);
@@ -159,6 +170,21 @@ public sealed class RbacCache(IServiceProvider services, ILogger<RbacCache> logg
         _snapshot = RbacSnapshot.Build(_objects);
         Interlocked.Exchange(ref _revision, revision);
         Interlocked.Exchange(ref _published, NewSignal()).TrySetResult();
+    }
+
+    private const string WatchPrefix = "/registry/";
+
+    private static bool IsRbacKey(string key)
+    {
+        foreach (string prefix in RbacSnapshot.Prefixes)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -9,15 +9,22 @@ namespace Appliance.Api.Security;
 public sealed class RbacSnapshot
 {
     public const string KeyPrefix = "/registry/" + ResourceRegistry.RbacGroup + "/";
+    public const string GlobalRolesPrefix = "/registry/" + ResourceRegistry.ManagementGroup + "/globalroles/";
+    public const string GlobalRoleBindingsPrefix = "/registry/" + ResourceRegistry.ManagementGroup + "/globalrolebindings/";
+
+    /// <summary>Every store prefix the snapshot is built from.</summary>
+    public static readonly string[] Prefixes = [KeyPrefix, GlobalRolesPrefix, GlobalRoleBindingsPrefix];
 
     public static readonly RbacSnapshot Empty = Build([]);
 
     private RbacSnapshot(
+        Dictionary<string, PolicyRule[]> globalRoles,
         Dictionary<string, PolicyRule[]> clusterRoles,
         Dictionary<(string Namespace, string Name), PolicyRule[]> roles,
         RbacBinding[] clusterRoleBindings,
         Dictionary<string, RbacBinding[]> roleBindings)
     {
+        GlobalRoles = globalRoles;
         ClusterRoles = clusterRoles;
         Roles = roles;
         ClusterRoleBindings = clusterRoleBindings;
@@ -26,8 +33,11 @@ public sealed class RbacSnapshot
 
     public IReadOnlyDictionary<string, PolicyRule[]> ClusterRoles { get; }
 
+    public IReadOnlyDictionary<string, PolicyRule[]> GlobalRoles { get; }
+
     public IReadOnlyDictionary<(string Namespace, string Name), PolicyRule[]> Roles { get; }
 
+    /// <summary>ClusterRoleBindings and GlobalRoleBindings: both apply everywhere.</summary>
     public IReadOnlyList<RbacBinding> ClusterRoleBindings { get; }
 
     /// <summary>RoleBindings by namespace.</summary>
@@ -36,14 +46,13 @@ public sealed class RbacSnapshot
     /// <summary>Builds from stored objects (store key and JSON value); objects that do not parse are skipped.</summary>
     public static RbacSnapshot Build(IEnumerable<KeyValuePair<string, byte[]>> objects)
     {
+        var globalRoles = new Dictionary<string, PolicyRule[]>(StringComparer.Ordinal);
         var clusterRoles = new Dictionary<string, PolicyRule[]>(StringComparer.Ordinal);
         var roles = new Dictionary<(string, string), PolicyRule[]>();
         var clusterRoleBindings = new List<RbacBinding>();
         var roleBindings = new Dictionary<string, List<RbacBinding>>(StringComparer.Ordinal);
         foreach ((string key, byte[] value) in objects)
         {
-            // /registry/rbac.authorization.k8s.io/{resource}/[{namespace}/]{name}
-            string[] parts = key[KeyPrefix.Length..].Split('/');
             JsonElement root;
             try
             {
@@ -55,7 +64,20 @@ public sealed class RbacSnapshot
                 continue;
             }
 
-            switch (parts)
+            if (key.StartsWith(GlobalRolesPrefix, StringComparison.Ordinal))
+            {
+                globalRoles[key[GlobalRolesPrefix.Length..]] = ReadRules(root);
+                continue;
+            }
+
+            if (key.StartsWith(GlobalRoleBindingsPrefix, StringComparison.Ordinal))
+            {
+                clusterRoleBindings.Add(ReadGlobalRoleBinding(root, key[GlobalRoleBindingsPrefix.Length..]));
+                continue;
+            }
+
+            // /registry/rbac.authorization.k8s.io/{resource}/[{namespace}/]{name}
+            switch (key[KeyPrefix.Length..].Split('/'))
             {
                 case ["clusterroles", string name]:
                     clusterRoles[name] = ReadRules(root);
@@ -64,7 +86,7 @@ public sealed class RbacSnapshot
                     roles[(namespaceName, name)] = ReadRules(root);
                     break;
                 case ["clusterrolebindings", string name]:
-                    clusterRoleBindings.Add(ReadBinding(root, name, ""));
+                    clusterRoleBindings.Add(ReadBinding(root, "ClusterRoleBinding", name, ""));
                     break;
                 case ["rolebindings", string namespaceName, string name]:
                     if (!roleBindings.TryGetValue(namespaceName, out List<RbacBinding>? list))
@@ -72,7 +94,7 @@ public sealed class RbacSnapshot
                         roleBindings[namespaceName] = list = [];
                     }
 
-                    list.Add(ReadBinding(root, name, namespaceName));
+                    list.Add(ReadBinding(root, "RoleBinding", name, namespaceName));
                     break;
             }
         }
@@ -83,7 +105,7 @@ public sealed class RbacSnapshot
             byNamespace[namespaceName] = [.. list];
         }
 
-        return new RbacSnapshot(clusterRoles, roles, [.. clusterRoleBindings], byNamespace);
+        return new RbacSnapshot(globalRoles, clusterRoles, roles, [.. clusterRoleBindings], byNamespace);
     }
 
     private static PolicyRule[] ReadRules(JsonElement role)
@@ -104,7 +126,15 @@ public sealed class RbacSnapshot
         return [.. result];
     }
 
-    private static RbacBinding ReadBinding(JsonElement binding, string name, string namespaceName)
+    /// <summary>A GlobalRoleBinding: its <c>userName</c> (a User) or <c>groupPrincipalName</c> (a Group) holds <c>globalRoleName</c>.</summary>
+    private static RbacBinding ReadGlobalRoleBinding(JsonElement binding, string name)
+    {
+        string user = String(binding, "userName");
+        RbacSubject subject = user.Length > 0 ? new RbacSubject("User", user, "") : new RbacSubject("Group", String(binding, "groupPrincipalName"), "");
+        return new RbacBinding("GlobalRoleBinding", name, "", "GlobalRole", String(binding, "globalRoleName"), [subject]);
+    }
+
+    private static RbacBinding ReadBinding(JsonElement binding, string kind, string name, string namespaceName)
     {
         var subjects = new List<RbacSubject>();
         if (binding.TryGetProperty("subjects", out JsonElement list) && list.ValueKind == JsonValueKind.Array)
@@ -116,7 +146,7 @@ public sealed class RbacSnapshot
         }
 
         binding.TryGetProperty("roleRef", out JsonElement roleRef);
-        return new RbacBinding(name, namespaceName, String(roleRef, "kind"), String(roleRef, "name"), [.. subjects]);
+        return new RbacBinding(kind, name, namespaceName, String(roleRef, "kind"), String(roleRef, "name"), [.. subjects]);
     }
 
     private static string[] Strings(JsonElement obj, string property)
