@@ -61,6 +61,12 @@ public sealed class ResourceDefinition
     /// </summary>
     public bool HasStatusSubresource { get; init; }
 
+    /// <summary>
+    /// True for Secrets: stored AES-GCM-encrypted under the data dir's key (DESIGN.md, "API objects"), so a
+    /// copied database file or backup leaks no credential.
+    /// </summary>
+    public bool EncryptedAtRest { get; init; }
+
     /// <summary>True for ServiceAccount: <c>{name}/token</c> takes a TokenRequest and returns a signed token.</summary>
     public bool IssuesTokens { get; init; }
 

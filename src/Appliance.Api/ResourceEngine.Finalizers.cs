@@ -34,7 +34,7 @@ public sealed partial class ResourceEngine
         metadata["deletionTimestamp"] = Timestamp();
         metadata["deletionGracePeriodSeconds"] = 0;
         metadata.Remove("resourceVersion");
-        byte[] value = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
+        byte[] value = StoredValue(item.Key, obj);
         WriteResult result = await _store.UpdateAsync(item.Key, value, item.ModRevision).ConfigureAwait(false);
         SetResourceVersion(obj, result.IsOk ? result.Revision : item.ModRevision);
         return (result, obj);

@@ -18,7 +18,7 @@ public sealed partial class ResourceEngine
             throw new ApiException(FromStoreStatus(result.Status, target, name));
         }
 
-        JsonObject obj = Materialize(result.Item!.Value, result.Item.ModRevision);
+        JsonObject obj = Materialize(result.Item!.Key, result.Item.Value, result.Item.ModRevision);
         if (TableWriter.IsRequested(context.Request))
         {
             await WriteTableAsync(context, target.Definition, [obj], null, null).ConfigureAwait(false);
@@ -73,7 +73,7 @@ public sealed partial class ResourceEngine
             revision = page.Revision;
             foreach (KeyValue item in page.Items)
             {
-                JsonObject obj = Materialize(item.Value, item.ModRevision);
+                JsonObject obj = Materialize(item.Key, item.Value, item.ModRevision);
                 if (labels.Matches(obj) && fields.Matches(obj))
                 {
                     items.Add(obj);

@@ -59,7 +59,7 @@ public sealed partial class ResourceEngine
             audiences.Add(ServiceAccountTokens.Issuer);
         }
 
-        string uid = GetString(Metadata(Materialize(account.Item.Value, account.Item.ModRevision)), "uid") ?? "";
+        string uid = GetString(Metadata(Materialize(account.Item.Key, account.Item.Value, account.Item.ModRevision)), "uid") ?? "";
         DateTimeOffset expires = _timeProvider.GetUtcNow().AddSeconds(seconds);
         string token = context.RequestServices.GetRequiredService<ServiceAccountTokens>().Issue(target.Namespace!, target.Name!, uid, audiences, expires);
         var audienceArray = new JsonArray();

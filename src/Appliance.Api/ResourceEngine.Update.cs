@@ -190,7 +190,7 @@ public sealed partial class ResourceEngine
                 throw new ApiException(ApiErrors.Conflict(definition.Group, definition.Resource, name));
             }
 
-            JsonObject old = Materialize(current.Item!.Value, current.Item.ModRevision);
+            JsonObject old = Materialize(current.Item!.Key, current.Item.Value, current.Item.ModRevision);
             JsonObject obj = produce(old.DeepClone().AsObject());
             if (definition.HasStatusSubresource)
             {
@@ -233,7 +233,7 @@ public sealed partial class ResourceEngine
             }
             else
             {
-                byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
+                byte[] bytes = StoredValue(key, obj);
                 result = await _store.UpdateAsync(key, bytes, current.Item.ModRevision).ConfigureAwait(false);
             }
 

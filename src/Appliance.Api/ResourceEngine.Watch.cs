@@ -81,7 +81,7 @@ public sealed partial class ResourceEngine
             {
                 foreach (KeyValue item in initial)
                 {
-                    JsonObject obj = Materialize(item.Value, item.ModRevision);
+                    JsonObject obj = Materialize(item.Key, item.Value, item.ModRevision);
                     if (labels.Matches(obj) && fields.Matches(obj))
                     {
                         Write(writer, "ADDED", obj);
@@ -93,7 +93,7 @@ public sealed partial class ResourceEngine
                 {
                     while (watcher.TryRead(out WatchEvent? change))
                     {
-                        JsonObject obj = Materialize(change.Value, change.Revision);
+                        JsonObject obj = Materialize(change.Key, change.Value, change.Revision);
                         string? type = EventType(change, selective, labels, fields, ref obj);
                         if (type is not null)
                         {
@@ -159,7 +159,7 @@ public sealed partial class ResourceEngine
             return now ? "MODIFIED" : null;
         }
 
-        JsonObject old = Materialize(previous.Item!.Value, change.Revision);
+        JsonObject old = Materialize(previous.Item!.Key, previous.Item.Value, change.Revision);
         bool before = labels.Matches(old) && fields.Matches(old);
         if (before && !now)
         {

@@ -54,7 +54,7 @@ public sealed partial class ResourceEngine
             string candidate = generated ? generateName + RandomSuffix() : name!;
             metadata["name"] = candidate;
             Validate(definition, obj, candidate);
-            byte[] value = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
+            byte[] value = StoredValue(definition.Key(namespaceName, candidate), obj);
             if (dryRun)
             {
                 return obj;
@@ -109,7 +109,7 @@ public sealed partial class ResourceEngine
                 throw new ApiException(FromStoreStatus(current.Status, target, name));
             }
 
-            JsonObject old = Materialize(current.Item!.Value, current.Item.ModRevision);
+            JsonObject old = Materialize(current.Item!.Key, current.Item.Value, current.Item.ModRevision);
             string? uid = GetString(Metadata(old), "uid");
             if ((preconditionUid is not null && preconditionUid != uid)
                 || (preconditionVersion is not null && preconditionVersion != current.Item.ModRevision.ToString(CultureInfo.InvariantCulture)))
@@ -166,7 +166,7 @@ public sealed partial class ResourceEngine
             KeyValue? item = listed;
             for (int attempt = 0; item is not null && attempt < MaxWriteAttempts; attempt++)
             {
-                JsonObject obj = Materialize(item.Value, item.ModRevision);
+                JsonObject obj = Materialize(item.Key, item.Value, item.ModRevision);
                 if (!labels.Matches(obj) || !fields.Matches(obj))
                 {
                     break;

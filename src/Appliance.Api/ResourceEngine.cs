@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Appliance.Auth;
 using Appliance.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
@@ -42,9 +43,14 @@ public sealed partial class ResourceEngine
     private readonly ILogger<ResourceEngine> _logger;
     private readonly ApiOptions _options;
     private readonly CancellationToken _stopping;
+    private readonly SecretEncryption _encryption;
+    private readonly string[] _encryptedPrefixes;
 
-    public ResourceEngine(KeyValueStore store, ResourceRegistry registry, TimeProvider timeProvider, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, ILogger<ResourceEngine> logger)
+    public ResourceEngine(KeyValueStore store, ResourceRegistry registry, SecretEncryption encryption, TimeProvider timeProvider, IOptions<ApiOptions> options, IHostApplicationLifetime lifetime, ILogger<ResourceEngine> logger)
     {
+        ArgumentNullException.ThrowIfNull(registry);
+        _encryption = encryption;
+        _encryptedPrefixes = [.. registry.All.Where(static d => d.EncryptedAtRest).Select(static d => d.KeyPrefix)];
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(lifetime);
         // Watches end when shutdown begins; otherwise every open `kubectl get -w` would hold a graceful stop for its whole bound.
@@ -159,9 +165,17 @@ public sealed partial class ResourceEngine
         return new RequestTarget(definition, namespaceName, name, subresource);
     }
 
-    /// <summary>The stored object with its resource version filled in from the store's mod-revision.</summary>
-    private static JsonObject Materialize(byte[] value, long modRevision)
+    /// <summary>
+    /// The stored object with its resource version filled in from the store's mod-revision; an encrypted
+    /// value (a Secret) is decrypted under its store key first.
+    /// </summary>
+    private JsonObject Materialize(string key, byte[] value, long modRevision)
     {
+        if (SecretEncryption.IsEncrypted(value))
+        {
+            value = _encryption.Decrypt(key, value);
+        }
+
         if (JsonNode.Parse(value) is not JsonObject obj)
         {
             throw new InvalidDataException("A stored object is not a JSON object.");
@@ -169,6 +183,21 @@ public sealed partial class ResourceEngine
 
         SetResourceVersion(obj, modRevision);
         return obj;
+    }
+
+    /// <summary>The bytes to store under <paramref name="key"/>: the JSON, encrypted for kinds kept encrypted at rest.</summary>
+    private byte[] StoredValue(string key, JsonObject obj)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(obj, ApiJsonContext.Default.JsonObject);
+        foreach (string prefix in _encryptedPrefixes)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return _encryption.Encrypt(key, json);
+            }
+        }
+
+        return json;
     }
 
     private static void SetResourceVersion(JsonObject obj, long revision)

@@ -54,7 +54,7 @@ public sealed class ResourceRegistry
         new ResourceDefinition
         {
             Group = "", Version = "v1", Resource = "secrets", Kind = "Secret", Singular = "secret",
-            Namespaced = true, Prepare = ObjectRules.PrepareSecret,
+            Namespaced = true, Prepare = ObjectRules.PrepareSecret, EncryptedAtRest = true,
             Protobuf = ProtobufSchema.Secret,
             Columns =
             [
