@@ -51,11 +51,15 @@ public sealed partial class ResourceEngine
         }
 
         string prefix = target.Definition.ListPrefix(target.Namespace);
+        // Without selectors or a Table, objects go out as stored (StoredJson), never parsed.
+        bool asStored = labels.Requirements.Count == 0 && fields.Requirements.Count == 0 && !TableWriter.IsRequested(context.Request);
         var items = new List<JsonObject>();
+        var storedItems = new List<KeyValue>();
         long revision = ParseReadRevision(query, allowExact: true);
         while (true)
         {
-            RangeResult page = _store.Range(prefix, limit == 0 ? 0 : limit - items.Count, continueToken, revision);
+            int count = asStored ? storedItems.Count : items.Count;
+            RangeResult page = _store.Range(prefix, limit == 0 ? 0 : limit - count, continueToken, revision);
             switch (page.Status)
             {
                 case StoreStatus.Ok:
@@ -71,23 +75,38 @@ public sealed partial class ResourceEngine
             }
 
             revision = page.Revision;
-            foreach (KeyValue item in page.Items)
+            if (asStored)
             {
-                JsonObject obj = Materialize(item.Key, item.Value, item.ModRevision);
-                if (labels.Matches(obj) && fields.Matches(obj))
+                storedItems.AddRange(page.Items);
+            }
+            else
+            {
+                foreach (KeyValue item in page.Items)
                 {
-                    items.Add(obj);
+                    JsonObject obj = Materialize(item.Key, item.Value, item.ModRevision);
+                    if (labels.Matches(obj) && fields.Matches(obj))
+                    {
+                        items.Add(obj);
+                    }
                 }
             }
 
             continueToken = page.Continue;
-            if (continueToken is null || (limit > 0 && items.Count >= limit))
+            if (continueToken is null || (limit > 0 && (asStored ? storedItems.Count : items.Count) >= limit))
             {
                 break;
             }
         }
 
-        await WriteListAsync(context, target.Definition, items, revision.ToString(CultureInfo.InvariantCulture), continueToken).ConfigureAwait(false);
+        string listVersion = revision.ToString(CultureInfo.InvariantCulture);
+        if (asStored)
+        {
+            await WriteStoredListAsync(context, target.Definition, storedItems, listVersion, continueToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteListAsync(context, target.Definition, items, listVersion, continueToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -139,6 +158,27 @@ public sealed partial class ResourceEngine
             return;
         }
 
+        await WriteListBodyAsync(context, definition, listVersion, continueToken, writer =>
+        {
+            foreach (JsonObject obj in items)
+            {
+                obj.WriteTo(writer);
+            }
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>A <c>{Kind}List</c> of stored values, written as stored with their resourceVersion spliced in.</summary>
+    private Task WriteStoredListAsync(HttpContext context, ResourceDefinition definition, List<KeyValue> items, string listVersion, string? continueToken)
+        => WriteListBodyAsync(context, definition, listVersion, continueToken, writer =>
+        {
+            foreach (KeyValue item in items)
+            {
+                StoredJson.Write(writer, Plaintext(item.Key, item.Value), item.ModRevision);
+            }
+        });
+
+    private static async Task WriteListBodyAsync(HttpContext context, ResourceDefinition definition, string listVersion, string? continueToken, Action<Utf8JsonWriter> writeItems)
+    {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = JsonResponses.ContentType;
         await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
@@ -155,11 +195,7 @@ public sealed partial class ResourceEngine
 
             writer.WriteEndObject();
             writer.WriteStartArray("items");
-            foreach (JsonObject obj in items)
-            {
-                obj.WriteTo(writer);
-            }
-
+            writeItems(writer);
             writer.WriteEndArray();
             writer.WriteEndObject();
         }

@@ -57,6 +57,8 @@ public sealed partial class ResourceEngine
         bool selective = labels.Requirements.Count > 0 || fields.Requirements.Count > 0;
         bool table = TableWriter.IsRequested(context.Request);
         bool bookmarks = IsTrue(query["allowWatchBookmarks"]) && !table;
+        // Without selectors or a Table, every event goes out as stored (StoredJson): no parse per watcher.
+        bool asStored = !selective && !table;
         string? includeObject = query["includeObject"];
         bool columnsWritten = false;
         void Write(Utf8JsonWriter writer, string type, JsonObject obj)
@@ -81,6 +83,12 @@ public sealed partial class ResourceEngine
             {
                 foreach (KeyValue item in initial)
                 {
+                    if (asStored)
+                    {
+                        WriteStoredEvent(writer, context.Response.BodyWriter, "ADDED", Plaintext(item.Key, item.Value), item.ModRevision);
+                        continue;
+                    }
+
                     JsonObject obj = Materialize(item.Key, item.Value, item.ModRevision);
                     if (labels.Matches(obj) && fields.Matches(obj))
                     {
@@ -93,6 +101,13 @@ public sealed partial class ResourceEngine
                 {
                     while (watcher.TryRead(out WatchEvent? change))
                     {
+                        if (asStored)
+                        {
+                            string storedType = change.Type == WatchEventType.Delete ? "DELETED" : change.PrevRevision == 0 ? "ADDED" : "MODIFIED";
+                            WriteStoredEvent(writer, context.Response.BodyWriter, storedType, Plaintext(change.Key, change.Value), change.Revision);
+                            continue;
+                        }
+
                         JsonObject obj = Materialize(change.Key, change.Value, change.Revision);
                         string? type = EventType(change, selective, labels, fields, ref obj);
                         if (type is not null)
@@ -198,6 +213,18 @@ public sealed partial class ResourceEngine
         }
 
         return await watcher.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void WriteStoredEvent(Utf8JsonWriter writer, System.IO.Pipelines.PipeWriter output, string type, byte[] json, long revision)
+    {
+        writer.Reset(output);
+        writer.WriteStartObject();
+        writer.WriteString("type", type);
+        writer.WritePropertyName("object");
+        StoredJson.Write(writer, json, revision);
+        writer.WriteEndObject();
+        writer.Flush();
+        output.Write(NewLine);
     }
 
     private static void WriteEvent(Utf8JsonWriter writer, System.IO.Pipelines.PipeWriter output, string type, Action<Utf8JsonWriter> writeObject)

@@ -171,12 +171,7 @@ public sealed partial class ResourceEngine
     /// </summary>
     private JsonObject Materialize(string key, byte[] value, long modRevision)
     {
-        if (SecretEncryption.IsEncrypted(value))
-        {
-            value = _encryption.Decrypt(key, value);
-        }
-
-        if (JsonNode.Parse(value) is not JsonObject obj)
+        if (JsonNode.Parse(Plaintext(key, value)) is not JsonObject obj)
         {
             throw new InvalidDataException("A stored object is not a JSON object.");
         }
@@ -184,6 +179,9 @@ public sealed partial class ResourceEngine
         SetResourceVersion(obj, modRevision);
         return obj;
     }
+
+    /// <summary>A stored value's JSON: decrypted under its store key when it is encrypted (a Secret).</summary>
+    private byte[] Plaintext(string key, byte[] value) => SecretEncryption.IsEncrypted(value) ? _encryption.Decrypt(key, value) : value;
 
     /// <summary>The bytes to store under <paramref name="key"/>: the JSON, encrypted for kinds kept encrypted at rest.</summary>
     private byte[] StoredValue(string key, JsonObject obj)
