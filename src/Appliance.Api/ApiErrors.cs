@@ -100,6 +100,15 @@ public static class ApiErrors
         Details = new ApiStatusDetails { Name = NullIfEmpty(name), Group = NullIfEmpty(group), Kind = NullIfEmpty(resource) },
     };
 
+    /// <summary>kube-apiserver's 429 when the in-flight limit is reached; clients retry after RetryAfterSeconds.</summary>
+    public static ApiStatus TooManyRequests() => new()
+    {
+        Code = 429,
+        Reason = "TooManyRequests",
+        Message = "Too many requests, please try again later.",
+        Details = new ApiStatusDetails { RetryAfterSeconds = 1 },
+    };
+
     public static ApiStatus InternalError(string message) => new() { Code = 500, Reason = "InternalError", Message = message };
 
     /// <summary>The success Status kube-apiserver returns from a delete that does not return the object.</summary>

@@ -17,4 +17,13 @@ public sealed class ApiOptions
     /// it has seen up to, so the client resumes from there instead of an old (maybe compacted) revision.
     /// </summary>
     public TimeSpan WatchBookmarkInterval { get; set; } = DefaultWatchBookmarkInterval;
+
+    /// <summary>
+    /// Reads served at once (kube-apiserver's <c>--max-requests-inflight</c>, 400); more get 429 with
+    /// Retry-After. Watches are long-running and not counted.
+    /// </summary>
+    public int MaxRequestsInFlight { get; set; } = 400;
+
+    /// <summary>Writes served at once (kube-apiserver's <c>--max-mutating-requests-inflight</c>, 200).</summary>
+    public int MaxMutatingRequestsInFlight { get; set; } = 200;
 }

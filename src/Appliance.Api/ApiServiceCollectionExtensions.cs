@@ -18,6 +18,7 @@ public static class ApiServiceCollectionExtensions
         services.AddOptions<ApiOptions>()
             .Configure(configure ?? (static _ => { }))
             .Validate(static o => o.DefaultWatchTimeout > TimeSpan.Zero && o.WatchBookmarkInterval > TimeSpan.Zero, "ApiOptions: DefaultWatchTimeout and WatchBookmarkInterval must be positive.")
+            .Validate(static o => o.MaxRequestsInFlight > 0 && o.MaxMutatingRequestsInFlight > 0, "ApiOptions: MaxRequestsInFlight and MaxMutatingRequestsInFlight must be positive.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static _ => ResourceRegistry.CreateDefault());

@@ -21,7 +21,7 @@ namespace Appliance.Api.Tests;
 /// One API server per test class: Kestrel on 127.0.0.1:0 over plain HTTP, a real SQLite store in a temp
 /// dir, and a kubeconfig pointing the real kubectl at it.
 /// </summary>
-public sealed class ApiServerFixture : IAsyncLifetime
+public class ApiServerFixture : IAsyncLifetime
 {
     public const string Kubectl = "/usr/bin/kubectl";
 
@@ -52,7 +52,11 @@ public sealed class ApiServerFixture : IAsyncLifetime
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_certificate)));
         builder.Services.AddApplianceStore(options => options.DatabasePath = Path.Combine(_directory, "state.db"));
         builder.Services.AddApplianceAuth(_directory);
-        builder.Services.AddApplianceApi(options => options.WatchBookmarkInterval = BookmarkInterval);
+        builder.Services.AddApplianceApi(options =>
+        {
+            options.WatchBookmarkInterval = BookmarkInterval;
+            ConfigureApi(options);
+        });
         _app = builder.Build();
         _app.MapApplianceApi();
         _app.MapGet("/version", KubernetesVersion.Handler(KubernetesVersion.Create("0.1.0", "test", "2026-01-01T00:00:00Z")));
@@ -81,6 +85,11 @@ public sealed class ApiServerFixture : IAsyncLifetime
                 user: tester
             current-context: appliance
             """);
+    }
+
+    /// <summary>For fixtures that need other API options than the defaults.</summary>
+    protected virtual void ConfigureApi(ApiOptions options)
+    {
     }
 
     public async Task DisposeAsync()

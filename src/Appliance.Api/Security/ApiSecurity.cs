@@ -2,6 +2,7 @@ using Appliance.Auth;
 using Appliance.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Appliance.Api.Security;
 
@@ -10,9 +11,14 @@ namespace Appliance.Api.Security;
 /// RBAC, and only then run the handler with the caller as a <see cref="RequestUser"/> feature. 401 and 403
 /// are Kubernetes Status bodies with kube-apiserver's wording.
 /// </summary>
-public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens serviceAccountTokens, RbacCache rbac, KeyValueStore store, ResourceRegistry registry, ILogger<ApiSecurity> logger)
+public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens serviceAccountTokens, RbacCache rbac, KeyValueStore store, ResourceRegistry registry, IOptions<ApiOptions> options, ILogger<ApiSecurity> logger)
 {
     private const string BearerPrefix = "Bearer ";
+
+    private readonly int _maxReads = options.Value.MaxRequestsInFlight;
+    private readonly int _maxWrites = options.Value.MaxMutatingRequestsInFlight;
+    private int _reads;
+    private int _writes;
 
     /// <summary>The caller a handler serves, set by the gate before the handler runs.</summary>
     public static RequestUser CurrentUser(HttpContext context)
@@ -22,6 +28,47 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
+        RequestAttributes request = RequestAttributesReader.Read(context);
+        if (request.Verb == "watch")
+        {
+            // Long-running: bounded by its own timeout, not by the in-flight limits.
+            await ServeAsync(context, next, request).ConfigureAwait(false);
+            return;
+        }
+
+        bool mutating = request.Verb is not ("get" or "list");
+        if (!TryEnter(mutating))
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await JsonResponses.WriteStatusAsync(context, ApiErrors.TooManyRequests()).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await ServeAsync(context, next, request).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref mutating ? ref _writes : ref _reads);
+        }
+    }
+
+    /// <summary>Counts the request in, unless its kind (reads or writes) is at its limit.</summary>
+    private bool TryEnter(bool mutating)
+    {
+        ref int inFlight = ref mutating ? ref _writes : ref _reads;
+        if (Interlocked.Increment(ref inFlight) <= (mutating ? _maxWrites : _maxReads))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref inFlight);
+        return false;
+    }
+
+    private async Task ServeAsync(HttpContext context, RequestDelegate next, RequestAttributes request)
+    {
         RequestUser? requester = Authenticate(context);
         if (requester is null)
         {
@@ -38,7 +85,6 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
             return;
         }
 
-        RequestAttributes request = RequestAttributesReader.Read(context);
         if (!RbacAuthorizer.Authorize(snapshot, user, request).Allowed)
         {
             ApiStatus forbidden = request.IsResourceRequest
