@@ -120,4 +120,23 @@ public class AdminKubeconfigTests
         Assert.Contains("Authentication failed", server.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(new string('x', 54), server.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Sigterm_WithAWatchOpen_EndsTheWatchAndExitsCleanlyWithoutWaitingOutTheShutdownBound()
+    {
+        using var dataDir = new TemporaryDirectory();
+        await using ApplianceProcess server = await ApplianceProcess.StartServerAsync(dataDir.Path);
+        using HttpClient client = server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", TokenIn(dataDir.Path));
+        using HttpResponseMessage watch = await client.GetAsync("/api/v1/namespaces?watch=1", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, watch.StatusCode);
+        using var events = new StreamReader(await watch.Content.ReadAsStreamAsync());
+        Assert.Contains("\"ADDED\"", await events.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+
+        var stopping = Stopwatch.StartNew();
+        Assert.Equal(0, await server.TerminateAsync());
+        // The shutdown bound is 20 s; a watch that ignored shutdown would hold the process that long.
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"exit took {stopping.Elapsed}");
+        Assert.Null(await events.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
 }
