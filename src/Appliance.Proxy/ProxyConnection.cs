@@ -31,6 +31,8 @@ internal sealed partial class ProxyConnection
     private CancellationTokenSource _clientTimer;
     private CancellationTokenSource _upstreamTimer;
     private byte[]? _basicCredential;
+    private UpstreamConnection? _held;
+    private ClusterUpstream? _heldCluster;
     private SequencePosition _headEnd;
     private RequestHeadError _rejection;
 
@@ -102,6 +104,12 @@ internal sealed partial class ProxyConnection
         }
         finally
         {
+            if (_held is { } held)
+            {
+                _held = null;
+                ReleaseHeld(held);
+            }
+
             _clientTimer.Dispose();
             _upstreamTimer.Dispose();
         }

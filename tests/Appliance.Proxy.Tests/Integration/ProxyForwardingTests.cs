@@ -75,7 +75,7 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
     {
         await using RawClient client = await fixture.ConnectAsync();
         await client.SendAsync(
-            RawClient.Get("/k8s/clusters/c1/api?marker=pipe1") +
+            RawClient.Get("/k8s/clusters/c1/first?marker=pipe1") +
             $"POST /k8s/clusters/c1/api/v1/x?marker=pipe2 HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer {TestAuthenticator.AliceToken}\r\nContent-Length: 5\r\n\r\nhello" +
             RawClient.Get("/k8s/clusters/c1/apis?marker=pipe3"));
 
@@ -149,7 +149,7 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
         ClientResponse head = await client.ReadResponseAsync(headRequest: true);
         await client.SendAsync(RawClient.Get("/k8s/clusters/c1/no-content"));
         ClientResponse noContent = await client.ReadResponseAsync();
-        await client.SendAsync(RawClient.Get("/k8s/clusters/c1/api?marker=after-head"));
+        await client.SendAsync(RawClient.Get("/k8s/clusters/c1/after?marker=after-head"));
         ClientResponse after = await client.ReadResponseAsync();
 
         Assert.Equal(200, head.Status);
