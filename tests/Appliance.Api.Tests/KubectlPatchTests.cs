@@ -60,7 +60,7 @@ public sealed class KubectlPatchTests(ApiServerFixture server) : IClassFixture<A
             """);
         try
         {
-            await RunAsync($"-n {ns} create -f {file} --validate=false");
+            await RunAsync($"-n {ns} create -f {file}");
         }
         finally
         {
@@ -91,7 +91,7 @@ public sealed class KubectlPatchTests(ApiServerFixture server) : IClassFixture<A
                   keep: "1"
                   drop: "2"
                 """);
-            KubectlResult first = await server.RunKubectlAsync($"apply -f {file} --validate=false");
+            KubectlResult first = await server.RunKubectlAsync($"apply -f {file}");
             Assert.True(first.ExitCode == 0, first.ToString());
             Assert.Contains("configmap/applied created", first.Stdout, StringComparison.Ordinal);
 
@@ -106,7 +106,7 @@ public sealed class KubectlPatchTests(ApiServerFixture server) : IClassFixture<A
                   added: "3"
                 """);
             // -v=8 logs the request headers: the update must be a strategic merge patch, not a merge patch.
-            KubectlResult second = await server.RunKubectlAsync($"apply -f {file} --validate=false -v=8");
+            KubectlResult second = await server.RunKubectlAsync($"apply -f {file} -v=8");
             Assert.True(second.ExitCode == 0, second.ToString());
             Assert.Contains("configmap/applied configured", second.Stdout, StringComparison.Ordinal);
             Assert.Matches(@"PATCH .*/configmaps/applied", second.Stderr);
@@ -148,7 +148,7 @@ public sealed class KubectlPatchTests(ApiServerFixture server) : IClassFixture<A
         await File.WriteAllTextAsync(file, $$"""{"apiVersion":"management.appliance.io/v1","kind":"Setting","metadata":{"name":"{{name}}"},"value":"a"}""");
         try
         {
-            await RunAsync($"create -f {file} --validate=false");
+            await RunAsync($"create -f {file}");
         }
         finally
         {

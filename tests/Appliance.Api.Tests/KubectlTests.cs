@@ -117,7 +117,7 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
         try
         {
             // No OpenAPI is served yet, so client-side schema validation is turned off.
-            KubectlResult created = await server.RunKubectlAsync($"create --validate=false -f {file}");
+            KubectlResult created = await server.RunKubectlAsync($"create -f {file}");
             Assert.True(created.ExitCode == 0, created.ToString());
         }
         finally
@@ -131,7 +131,7 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
-    public async Task KubectlGet_YamlAndNameOutputs()
+    public async Task KubectlGet_YamlNameAndWideOutputs()
     {
         string ns = await server.CreateNamespaceAsync();
         Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap shapes --from-literal=k=v")).ExitCode);
@@ -145,6 +145,11 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
         KubectlResult name = await server.RunKubectlAsync($"-n {ns} get configmaps -o name");
         Assert.True(name.ExitCode == 0, name.ToString());
         Assert.Equal("configmap/shapes", name.Stdout.Trim());
+
+        KubectlResult wide = await server.RunKubectlAsync($"-n {ns} get configmaps -o wide");
+        Assert.True(wide.ExitCode == 0, wide.ToString());
+        Assert.Matches(@"NAME\s+DATA\s+AGE", wide.Stdout);
+        Assert.Matches(@"shapes\s+1\s+\d+s", wide.Stdout);
     }
 
     [Fact]
@@ -168,7 +173,7 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
         await File.WriteAllTextAsync(file, edited.ToJsonString());
         try
         {
-            KubectlResult replaced = await server.RunKubectlAsync($"replace --validate=false -f {file}");
+            KubectlResult replaced = await server.RunKubectlAsync($"replace -f {file}");
             Assert.NotEqual(0, replaced.ExitCode);
             Assert.Contains("the object has been modified", replaced.Stderr);
         }
@@ -191,7 +196,7 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
             """);
         try
         {
-            KubectlResult created = await server.RunKubectlAsync($"create --validate=false -f {file}");
+            KubectlResult created = await server.RunKubectlAsync($"create -f {file}");
             Assert.True(created.ExitCode == 0, created.ToString());
             Assert.Contains("setting.management.appliance.io/ui-banner created", created.Stdout);
         }
@@ -243,8 +248,8 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
         string ns = await server.CreateNamespaceAsync();
         Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap edited --from-literal=mode=slow")).ExitCode);
 
-        // The editor is a sed script; --validate=false because no OpenAPI is served yet.
-        KubectlResult edit = await server.RunKubectlAsync($"-n {ns} edit configmap edited --validate=false", environment: new() { ["EDITOR"] = "sed -i s/mode:\\ slow/mode:\\ fast/" });
+        // The editor is a sed script.
+        KubectlResult edit = await server.RunKubectlAsync($"-n {ns} edit configmap edited", environment: new() { ["EDITOR"] = "sed -i s/mode:\\ slow/mode:\\ fast/" });
         Assert.True(edit.ExitCode == 0, edit.ToString());
         Assert.Contains("configmap/edited edited", edit.Stdout);
         using HttpResponseMessage get = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps/edited");
