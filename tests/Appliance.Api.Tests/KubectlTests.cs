@@ -131,7 +131,7 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
     }
 
     [Fact]
-    public async Task KubectlGet_YamlNameAndWideOutputs()
+    public async Task KubectlGet_EveryOutputForm()
     {
         string ns = await server.CreateNamespaceAsync();
         Assert.Equal(0, (await server.RunKubectlAsync($"-n {ns} create configmap shapes --from-literal=k=v")).ExitCode);
@@ -150,6 +150,14 @@ public sealed class KubectlTests(ApiServerFixture server) : IClassFixture<ApiSer
         Assert.True(wide.ExitCode == 0, wide.ToString());
         Assert.Matches(@"NAME\s+DATA\s+AGE", wide.Stdout);
         Assert.Matches(@"shapes\s+1\s+\d+s", wide.Stdout);
+
+        KubectlResult columns = await server.RunKubectlAsync($"-n {ns} get configmaps -o custom-columns=N:.metadata.name,K:.data.k");
+        Assert.True(columns.ExitCode == 0, columns.ToString());
+        Assert.Matches(@"shapes\s+v", columns.Stdout);
+
+        KubectlResult template = await server.RunKubectlAsync($"-n {ns} get configmap shapes -o go-template={{{{.data.k}}}}");
+        Assert.True(template.ExitCode == 0, template.ToString());
+        Assert.Equal("v", template.Stdout);
     }
 
     [Fact]
