@@ -527,8 +527,9 @@ internal sealed partial class ProxyConnection
 
     /// <summary>
     /// Streams the body to the client as it arrives, one flush per read, so a watch event or a log line is seen
-    /// at once. Upstream reads end when the client's socket closes (<see cref="_closed"/>), so an idle watch
-    /// does not outlive its client.
+    /// at once. Upstream reads end when the client's socket closes (<see cref="_closed"/>, Kestrel's
+    /// ConnectionClosed, which fires on the client's FIN even while nobody reads its side), so an idle watch
+    /// does not outlive its client (ClientLeavingAnIdleWatch_ClosesItsUpstreamConnection).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome> RelayResponseBodyAsync(UpstreamConnection upstream)

@@ -39,6 +39,8 @@ public sealed class ProxyFixture : IAsyncLifetime
 
     internal ProxyServer Proxy { get; private set; } = null!;
 
+    internal CapturingLoggerProvider Logs { get; } = new();
+
     internal TcpDialer UpstreamDialer { get; private set; } = null!;
 
     /// <summary>Released by a test to let the slow chunked response finish.</summary>
@@ -69,7 +71,7 @@ public sealed class ProxyFixture : IAsyncLifetime
             UpstreamResponseHeadersTimeout = ShortTimeout,
             RequestBodyIdleTimeout = ShortTimeout,
         };
-        Proxy = new ProxyServer(options, Authenticator, Clusters, Audit);
+        Proxy = new ProxyServer(options, Authenticator, Clusters, Audit, LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs)));
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -137,6 +139,27 @@ public sealed class ProxyFixture : IAsyncLifetime
                 await exchange.Stream.FlushAsync();
                 await SlowGate.WaitAsync(TimeSpan.FromSeconds(15));
                 await exchange.WriteAsync("c\r\nsecond-event\r\n0\r\n\r\n");
+                break;
+            case "/idle-watch":
+                // One event, then silence; reading meanwhile is how this upstream notices the proxy hanging up.
+                await exchange.WriteAsync("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nfirst-event\r\n");
+                await exchange.Stream.FlushAsync();
+                using (var idle = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                {
+                    try
+                    {
+                        if ((await exchange.Reader.ReadSomeAsync(idle.Token)).Length == 0)
+                        {
+                            Upstream.ClosedByPeer.Add(exchange.Request.Connection);
+                        }
+                    }
+                    catch (IOException)
+                    {
+                        Upstream.ClosedByPeer.Add(exchange.Request.Connection);
+                    }
+                }
+
+                exchange.Done = true;
                 break;
             case "/chunked":
                 await exchange.WriteAsync("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");

@@ -572,6 +572,55 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
         }
     }
 
+    [Fact]
+    public async Task ClientLeavingAnIdleWatch_ClosesItsUpstreamConnection()
+    {
+        RawClient client = await fixture.ConnectAsync();
+        await client.SendAsync(RawClient.Get("/k8s/clusters/c1/idle-watch?watch=true&marker=left-watch"));
+        Assert.Equal("HTTP/1.1 200 OK", await client.ReadLineAsync());
+        int connection = 0;
+        Assert.True(await ProxyFixture.EventuallyAsync(() =>
+        {
+            List<RecordedRequest> seen = fixture.Upstream.RequestsMatching("marker=left-watch");
+            connection = seen.Count == 1 ? seen[0].Connection : 0;
+            return connection != 0;
+        }));
+
+        await client.DisposeAsync(); // The upstream is still holding the rest of the watch back.
+
+        Assert.True(await ProxyFixture.EventuallyAsync(() => fixture.Upstream.ClosedByPeer.Contains(connection)), "the upstream connection of a departed client stays open");
+    }
+
+    [Fact]
+    public async Task Logs_NeverContainTokensOrSecrets()
+    {
+        await using (RawClient client = await fixture.ConnectAsync())
+        {
+            await client.SendAsync(RawClient.Get("/k8s/clusters/c1/api", token: "token-alice:s3cr3t-but-wrong"));
+            await client.ReadResponseAsync();
+        }
+
+        await using (RawClient client = await fixture.ConnectAsync())
+        {
+            await client.SendAsync(RawClient.Get("/k8s/clusters/dead/api"));
+            await client.ReadResponseAsync();
+        }
+
+        await using (RawClient client = await fixture.ConnectAsync())
+        {
+            await client.SendAsync("GET /k8s/clusters/c1/api HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TestAuthenticator.AliceToken + "\r\nX-Bad : 1\r\n\r\n");
+            await client.ReadResponseAsync();
+        }
+
+        Assert.True(await ProxyFixture.EventuallyAsync(() => fixture.Logs.Messages.Any(m => m.Contains("could not connect", StringComparison.Ordinal))));
+        Assert.NotEmpty(fixture.Logs.Messages);
+        foreach (string message in fixture.Logs.Messages)
+        {
+            Assert.DoesNotContain("s3cr3t", message, StringComparison.Ordinal);
+            Assert.DoesNotContain("sa-token", message, StringComparison.Ordinal);
+        }
+    }
+
     private static async Task<byte[]> ReadAllWithinAsync(RawClient client, TimeSpan within)
     {
         using var cancel = new CancellationTokenSource(within);
