@@ -13,9 +13,10 @@ namespace Appliance.Proxy;
 /// within a second while a busy client costs one store lookup per second, not one per request.
 /// </summary>
 /// <remarks>
-/// The cache is keyed by token name and cluster, never by the secret: a hit still hashes the presented
-/// secret and compares it with the verified one in constant time, so the cache cannot be used to test
-/// guesses faster or by timing. A hit allocates nothing.
+/// The cache is keyed by token name and cluster, never by the secret: a hit still compares the presented
+/// secret with the one the store verified, in constant time, so the cache cannot be used to test guesses
+/// by timing. The verified secret stays in memory for at most a second, as it does in every request; it is
+/// never logged. A hit allocates nothing.
 /// </remarks>
 public sealed class TokenProxyAuthenticator : IProxyAuthenticator
 {
@@ -24,18 +25,16 @@ public sealed class TokenProxyAuthenticator : IProxyAuthenticator
     private const int MaxCredentialChars = 256;
 
     private readonly TokenAuthenticator _tokens;
-    private readonly TokenHasher _hasher;
     private readonly ClusterAccessCheck _mayUseCluster;
     private readonly TimeProvider _timeProvider;
     private readonly int _capacity;
     private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
 
-    public TokenProxyAuthenticator(TokenAuthenticator tokens, TokenHasher hasher, ClusterAccessCheck mayUseCluster, TimeProvider timeProvider, int capacity = 10_000)
+    public TokenProxyAuthenticator(TokenAuthenticator tokens, ClusterAccessCheck mayUseCluster, TimeProvider timeProvider, int capacity = 10_000)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         _tokens = tokens;
-        _hasher = hasher;
         _mayUseCluster = mayUseCluster;
         _timeProvider = timeProvider;
         _capacity = capacity;
@@ -59,25 +58,20 @@ public sealed class TokenProxyAuthenticator : IProxyAuthenticator
         Encoding.ASCII.GetChars(bytes[..colon], key);
         key[colon] = '/';
         Encoding.ASCII.GetChars(clusterId.Span, key[(colon + 1)..]);
-        Span<char> secret = stackalloc char[bytes.Length - colon - 1];
-        Encoding.ASCII.GetChars(bytes[(colon + 1)..], secret);
-
+        ReadOnlySpan<byte> secret = bytes[(colon + 1)..];
         long now = _timeProvider.GetTimestamp();
-        if (_lookup.TryGetValue(key, out Entry? entry) && _timeProvider.GetElapsedTime(entry.CachedAt, now) < CacheLifetime)
+        if (_lookup.TryGetValue(key, out Entry? entry)
+            && _timeProvider.GetElapsedTime(entry.CachedAt, now) < CacheLifetime
+            && CryptographicOperations.FixedTimeEquals(secret, entry.Secret))
         {
-            Span<byte> presented = stackalloc byte[TokenHasher.HashBytes];
-            _hasher.Hash(secret, presented);
-            if (CryptographicOperations.FixedTimeEquals(presented, entry.SecretHash))
-            {
-                return new ValueTask<ProxyAuthResult>(entry.Result);
-            }
+            return new ValueTask<ProxyAuthResult>(entry.Result);
         }
 
-        return new ValueTask<ProxyAuthResult>(Resolve(Encoding.ASCII.GetString(bytes), key.ToString(), secret, now));
+        return new ValueTask<ProxyAuthResult>(Resolve(Encoding.ASCII.GetString(bytes), key.ToString(), secret.ToArray(), now));
     }
 
     /// <summary>The slow path: the store, the access check, a new cache entry (for allowed and forbidden alike).</summary>
-    private ProxyAuthResult Resolve(string credential, string key, ReadOnlySpan<char> secret, long now)
+    private ProxyAuthResult Resolve(string credential, string key, byte[] secret, long now)
     {
         if (_tokens.Authenticate(credential, out AuthenticatedUser? user) != TokenAuthenticationStatus.Authenticated)
         {
@@ -103,9 +97,9 @@ public sealed class TokenProxyAuthenticator : IProxyAuthenticator
             _cache.Clear();
         }
 
-        _cache[key] = new Entry(result, _hasher.Hash(secret), now);
+        _cache[key] = new Entry(result, secret, now);
         return result;
     }
 
-    private sealed record Entry(ProxyAuthResult Result, byte[] SecretHash, long CachedAt);
+    private sealed record Entry(ProxyAuthResult Result, byte[] Secret, long CachedAt);
 }
