@@ -20,12 +20,12 @@ internal sealed class InMemoryProxy : IAsyncDisposable
     private readonly ProxyServer _server;
     private readonly Task _connection;
 
-    public InMemoryProxy(byte[] response)
+    public InMemoryProxy(byte[] response, ProxyOptions? options = null)
     {
         Assert.True(ProxyCaller.TryCreate("u-abc12", "Alice Example", "local://u-abc12", "token-bench", ["local://g-devs"], out ProxyCaller? caller));
         var clusters = new ClusterDirectory();
         clusters.Set(new ClusterUpstream("c-m-abc12", new InMemoryDialer(response), "10.0.0.5:6443", "eyJhbGciOiJSUzI1NiJ9.sa-token.c2ln"));
-        _server = new ProxyServer(new ProxyOptions(), new CachedAuthenticator(Encoding.ASCII.GetBytes(Token), caller), clusters, new NullAuditSink());
+        _server = new ProxyServer(options ?? new ProxyOptions(), new CachedAuthenticator(Encoding.ASCII.GetBytes(Token), caller), clusters, new NullAuditSink());
         _connection = _server.ServeAsync(new DuplexPipe(_clientToProxy.Reader, _proxyToClient.Writer), "in-memory", CancellationToken.None);
     }
 
@@ -49,10 +49,44 @@ internal sealed class InMemoryProxy : IAsyncDisposable
         return length;
     }
 
+    /// <summary>Sends bytes, ends the client's side, and returns everything the proxy answered once it is done.</summary>
+    public async Task<byte[]> SendAndCloseAsync(byte[] bytes, TimeSpan within)
+    {
+        await _clientToProxy.Writer.WriteAsync(bytes);
+        await _clientToProxy.Writer.CompleteAsync();
+        Task finished = await Task.WhenAny(_connection, Task.Delay(within));
+        Assert.True(ReferenceEquals(finished, _connection), "the connection did not end after the client closed");
+        await _connection; // Throws if anything escaped the connection loop.
+        await _proxyToClient.Writer.CompleteAsync();
+        var answer = new MemoryStream();
+        while (true)
+        {
+            ReadResult result = await _proxyToClient.Reader.ReadAsync();
+            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+            {
+                answer.Write(segment.Span);
+            }
+
+            _proxyToClient.Reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return answer.ToArray();
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _clientToProxy.Writer.CompleteAsync();
-        await _connection;
+        try
+        {
+            await _connection;
+        }
+        catch (Exception)
+        {
+            // Reported by SendAndCloseAsync where it matters.
+        }
+
         await _server.DisposeAsync();
     }
 
