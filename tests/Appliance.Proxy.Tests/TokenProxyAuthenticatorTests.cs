@@ -22,7 +22,7 @@ public sealed class TokenProxyAuthenticatorTests : IAsyncLifetime
         _store = await KeyValueStore.OpenAsync(new StoreOptions { DatabasePath = Path.Combine(_directory, "state.db") });
         _hasher = new TokenHasher(ServerKeyFile.LoadOrCreate(_directory));
         var tokens = new TokenAuthenticator(_store, _hasher, _time);
-        _authenticator = new TokenProxyAuthenticator(tokens, (user, cluster) =>
+        _authenticator = new TokenProxyAuthenticator(() => tokens, (user, cluster) =>
         {
             Interlocked.Increment(ref _accessChecks);
             return _allowedClusters.Contains(cluster);

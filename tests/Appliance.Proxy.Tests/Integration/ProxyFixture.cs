@@ -53,6 +53,7 @@ public sealed class ProxyFixture : IAsyncLifetime
         Upstream = new TestUpstream(HandleAsync);
         Other = new TestUpstream(TestUpstream.DefaultHandler);
         Tls = new TestUpstream(TestUpstream.DefaultHandler, TestCertificates.ClusterLeaf);
+        Tls.Handler = HandleAsync; // The same behaviours behind the direct TLS dialer.
         WrongName = new TestUpstream(TestUpstream.DefaultHandler, TestCertificates.WrongNameLeaf);
         UpstreamDialer = new TcpDialer(Upstream.Port);
 

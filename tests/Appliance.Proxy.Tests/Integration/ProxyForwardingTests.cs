@@ -392,12 +392,14 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
         Assert.EndsWith("0123456789", Encoding.Latin1.GetString(rest), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Upgrade_After101_RelaysBytesBothWays_AndHalfCloseLetsTheUpstreamFinish()
+    [Theory]
+    [InlineData("c1")]
+    [InlineData("tls")]
+    public async Task Upgrade_After101_RelaysBytesBothWays_AndHalfCloseLetsTheUpstreamFinish(string cluster)
     {
         await using RawClient client = await fixture.ConnectAsync();
         await client.SendAsync(
-            "POST /k8s/clusters/c1/echo?command=sh HTTP/1.1\r\nHost: proxy.test\r\n" +
+            $"POST /k8s/clusters/{cluster}/echo?command=sh HTTP/1.1\r\nHost: proxy.test\r\n" +
             $"Authorization: Bearer {TestAuthenticator.AliceToken}\r\n" +
             "Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n");
 
