@@ -26,6 +26,7 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<DiscoveryHandlers>();
         services.TryAddSingleton<ApiSecurity>();
         services.TryAddSingleton<TokenIssuer>();
+        services.TryAddSingleton<ClusterAccess>();
         services.AddHostedService<ApiBootstrapper>();
         // The RBAC cache lists after the defaults exist, so the first request already sees them.
         services.TryAddSingleton<SecurityBootstrapper>();

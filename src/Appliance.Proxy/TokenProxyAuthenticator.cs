@@ -24,17 +24,24 @@ public sealed class TokenProxyAuthenticator : IProxyAuthenticator
 
     private const int MaxCredentialChars = 256;
 
-    private readonly TokenAuthenticator _tokens;
+    private readonly Lazy<TokenAuthenticator> _tokens;
     private readonly ClusterAccessCheck _mayUseCluster;
     private readonly TimeProvider _timeProvider;
     private readonly int _capacity;
     private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
 
-    public TokenProxyAuthenticator(TokenAuthenticator tokens, ClusterAccessCheck mayUseCluster, TimeProvider timeProvider, int capacity = 10_000)
+    /// <param name="tokens">
+    /// Resolves the token authenticator on first use: the proxy is mounted when Kestrel is configured, before
+    /// the store it reads has opened.
+    /// </param>
+    /// <param name="mayUseCluster">The access decision, called on a cache miss.</param>
+    /// <param name="timeProvider">The clock of the cache lifetime.</param>
+    /// <param name="capacity">Entries kept at most.</param>
+    public TokenProxyAuthenticator(Func<TokenAuthenticator> tokens, ClusterAccessCheck mayUseCluster, TimeProvider timeProvider, int capacity = 10_000)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
-        _tokens = tokens;
+        _tokens = new Lazy<TokenAuthenticator>(tokens);
         _mayUseCluster = mayUseCluster;
         _timeProvider = timeProvider;
         _capacity = capacity;
@@ -73,7 +80,7 @@ public sealed class TokenProxyAuthenticator : IProxyAuthenticator
     /// <summary>The slow path: the store, the access check, a new cache entry (for allowed and forbidden alike).</summary>
     private ProxyAuthResult Resolve(string credential, string key, byte[] secret, long now)
     {
-        if (_tokens.Authenticate(credential, out AuthenticatedUser? user) != TokenAuthenticationStatus.Authenticated)
+        if (_tokens.Value.Authenticate(credential, out AuthenticatedUser? user) != TokenAuthenticationStatus.Authenticated)
         {
             // Not cached, and the real holder's entry is left alone: a wrong guess cannot evict it.
             return ProxyAuthResult.Unauthenticated;

@@ -1,12 +1,16 @@
 using System.Net;
 using System.Net.Security;
 using Appliance.Api;
+using Appliance.Api.Security;
+using Appliance.Clusters;
+using Appliance.Proxy;
 using Appliance.Auth;
 using Appliance.Health;
 using Appliance.Store;
 using Appliance.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -67,16 +71,23 @@ public static class ApplianceServer
         builder.Services.AddApplianceApi();
         builder.Services.AddSingleton(dataDir);
         builder.Services.AddHostedService<AdminKubeconfig>();
+        AddProxy(builder.Services, dataDir);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
         Task<SslServerAuthenticationOptions> tls = certificates.CreateServerTlsOptionsAsync();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            settings.Listen.Listen(kestrel, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
+            settings.Listen.Listen(kestrel, listen =>
             {
-                OnConnection = _ => new ValueTask<SslServerAuthenticationOptions>(tls),
-            }));
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    OnConnection = _ => new ValueTask<SslServerAuthenticationOptions>(tls),
+                });
+                // Connections whose first request is for /k8s/clusters/ are the proxy's; the rest go on to Kestrel.
+                listen.UseApplianceProxy(kestrel.ApplicationServices.GetRequiredService<ProxyServer>());
+            });
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddApplianceHealth();
@@ -91,6 +102,28 @@ public static class ApplianceServer
 
         ReportLifecycle(app, settings, certificates);
         return app;
+    }
+
+    /// <summary>
+    /// The auth proxy: tokens through the auth layer, access by <see cref="ClusterAccess"/>, clusters kept in
+    /// step by <see cref="DirectClusters"/>, audit lines in <c>DATA_DIR/audit/proxy.log</c>. Its store-backed
+    /// parts are resolved on first use: Kestrel mounts the proxy before the store has opened.
+    /// </summary>
+    private static void AddProxy(IServiceCollection services, DataDirectory dataDir)
+    {
+        services.AddSingleton(new ProxyOptions());
+        services.AddSingleton<ClusterDirectory>();
+        services.AddSingleton(_ => new FileAuditSink(Path.Combine(dataDir.Path, "audit", "proxy.log")));
+        services.AddSingleton(provider => new ProxyServer(
+            provider.GetRequiredService<ProxyOptions>(),
+            new TokenProxyAuthenticator(
+                () => provider.GetRequiredService<TokenAuthenticator>(),
+                (user, clusterId) => provider.GetRequiredService<ClusterAccess>().MayUseCluster(user, clusterId),
+                provider.GetRequiredService<TimeProvider>()),
+            provider.GetRequiredService<ClusterDirectory>(),
+            provider.GetRequiredService<FileAuditSink>(),
+            provider.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService<DirectClusters>();
     }
 
     private static void ReportLifecycle(WebApplication app, ServerSettings settings, ServerCertificates certificates)

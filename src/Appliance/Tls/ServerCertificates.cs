@@ -33,14 +33,16 @@ public sealed class ServerCertificates
     public string CertificateAuthorityPath { get; }
 
     /// <summary>
-    /// TLS settings for the listener (HTTP/2 and HTTP/1.1 by ALPN). Building the certificate context
+    /// TLS settings for the listener (HTTP/1.1 by ALPN). Building the certificate context
     /// loads the system trust store, the slowest step of start-up, so it runs beside the rest of it;
     /// the first handshake waits for it.
     /// </summary>
     public Task<SslServerAuthenticationOptions> CreateServerTlsOptionsAsync() => Task.Run(() => new SslServerAuthenticationOptions
     {
         ServerCertificateContext = SslStreamCertificateContext.Create(ServingCertificate, additionalCertificates: null, offline: true),
-        ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+        // HTTP/1.1 only: the auth proxy on this port speaks HTTP/1.1 on pipelines (Appliance.Proxy), and
+        // kubectl would pick h2 for /k8s/clusters/ if it were offered. kube clients work the same over 1.1.
+        ApplicationProtocols = [SslApplicationProtocol.Http11],
     });
 
     /// <summary>The names every serving certificate carries: this host, the loopback addresses, and the caller's extras.</summary>
