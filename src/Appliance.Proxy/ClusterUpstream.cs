@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-
 namespace Appliance.Proxy;
 
 /// <summary>
@@ -61,6 +59,4 @@ public sealed class ClusterUpstream : IDisposable
 
         return headers;
     }
-
-    internal bool TryRent([NotNullWhen(true)] out UpstreamConnection? connection) => Pool.TryRent(out connection);
 }

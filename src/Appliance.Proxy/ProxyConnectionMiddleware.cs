@@ -59,6 +59,8 @@ public sealed class ProxyConnectionMiddleware
         PipeReader input = transport.Input;
         ReadOnlySequence<byte> peeked;
         bool completed;
+        bool examinedBefore = false;
+        Decision decision;
         using (var timeout = new CancellationTokenSource(_proxy.Options.RequestHeadersTimeout, _proxy.Time))
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, connection.ConnectionClosed))
         {
@@ -69,20 +71,14 @@ public sealed class ProxyConnectionMiddleware
                     ReadResult result = await input.ReadAsync(linked.Token).ConfigureAwait(false);
                     peeked = result.Buffer;
                     completed = result.IsCompleted || result.IsCanceled;
-                    Decision decision = Decide(peeked);
-                    if (decision == Decision.Proxy)
-                    {
-                        input.AdvanceTo(peeked.Start); // Nothing examined: the proxy's first read sees these bytes at once.
-                        await _proxy.ServeAsync(transport, connection.ConnectionId, connection.ConnectionClosed).ConfigureAwait(false);
-                        return;
-                    }
-
-                    if (decision == Decision.PassOn || completed)
+                    decision = Decide(peeked);
+                    if (decision != Decision.NeedMore || completed)
                     {
                         break;
                     }
 
                     input.AdvanceTo(peeked.Start, peeked.End);
+                    examinedBefore = true;
                 }
             }
             catch (OperationCanceledException)
@@ -91,10 +87,26 @@ public sealed class ProxyConnectionMiddleware
             }
         }
 
-        // Pass on without consuming anything. Examined may have moved past bytes Kestrel still has to see at
-        // once, and a pipe's examined position cannot move back, so Kestrel reads through PeekedPipeReader.
-        var reader = new PeekedPipeReader(input, peeked, completed);
-        connection.Transport = new PeekedDuplexPipe(reader, transport.Output);
+        // Hand the connection on with nothing consumed. Decided on the first read, examined can simply stay at
+        // the start. After a "need more", examined has moved past bytes the next reader must see at once, and a
+        // pipe's examined position cannot move back, so the next reader reads through PeekedPipeReader.
+        IDuplexPipe handedOn = transport;
+        if (examinedBefore)
+        {
+            handedOn = new PeekedDuplexPipe(new PeekedPipeReader(input, peeked, completed), transport.Output);
+        }
+        else
+        {
+            input.AdvanceTo(peeked.Start, peeked.Start);
+        }
+
+        if (decision == Decision.Proxy)
+        {
+            await _proxy.ServeAsync(handedOn, connection.ConnectionId, connection.ConnectionClosed).ConfigureAwait(false);
+            return;
+        }
+
+        connection.Transport = handedOn;
         try
         {
             await _next(connection).ConfigureAwait(false);

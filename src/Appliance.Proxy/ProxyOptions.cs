@@ -42,8 +42,9 @@ public sealed class ProxyOptions
     public TimeSpan RequestBodyIdleTimeout { get; set; } = DefaultRequestBodyIdleTimeout;
 
     /// <summary>
-    /// Idle keep-alive connections kept per cluster. A connection still busy with a request is not counted,
-    /// so this bounds what idle clusters hold, not concurrency.
+    /// Idle keep-alive connections kept per cluster for new client connections. A client connection keeps its
+    /// upstream connection between its own requests and returns it here when it ends, so this bounds what idle
+    /// clusters hold, not concurrency.
     /// </summary>
     public int MaxPooledConnectionsPerCluster { get; set; } = DefaultMaxPooledConnectionsPerCluster;
 

@@ -489,6 +489,19 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task ProxyFirstRequest_ArrivingInPieces_IsForwarded()
+    {
+        await using RawClient client = await fixture.ConnectAsync();
+        await client.SendAsync("GET /k8s/clu");
+        await client.SendAsync("sters/c1/in-pieces?marker=pieces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TestAuthenticator.AliceToken + "\r\n\r\n");
+
+        ClientResponse response = await client.ReadResponseAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Contains("marker=pieces", response.BodyText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LaterRequestForAnotherPath_OnAProxyConnection_Is421AndCloses()
     {
         await using RawClient client = await fixture.ConnectAsync();
