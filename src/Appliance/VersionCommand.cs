@@ -8,7 +8,7 @@ internal static class VersionCommand
 {
     public static Command Build()
     {
-        var json = new Option<bool>("--json") { Description = "Print the version as JSON (the same document as GET /version)." };
+        var json = new Option<bool>("--json") { Description = "Print the version as JSON (the same document as GET /version/appliance)." };
         var command = new Command("version", "Print the version, commit, build date and platform of this binary.") { json };
         command.SetAction(parsed =>
         {
