@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static Appliance.Api.FieldRules;
 
 namespace Appliance.Api;
 
@@ -170,36 +171,4 @@ internal static class ManagementObjectRules
             causes.Add(Required(pathPrefix + property));
         }
     }
-
-    private static void OptionalString(JsonObject obj, string property, string path, List<ApiStatusCause> causes)
-    {
-        if (obj[property] is JsonNode value && Text(value) is null)
-        {
-            causes.Add(Invalid(path, "must be a string"));
-        }
-    }
-
-    private static void DefaultBool(JsonObject obj, string property, bool value, List<ApiStatusCause> causes)
-    {
-        JsonNode? node = obj[property];
-        if (node is null)
-        {
-            obj[property] = value;
-        }
-        else if (node.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
-        {
-            causes.Add(Invalid(property, "must be true or false"));
-        }
-    }
-
-    private static string? Text(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
-
-    private static ApiStatusCause Invalid(string field, string message)
-        => new() { Reason = "FieldValueInvalid", Field = field, Message = "Invalid value: " + message };
-
-    private static ApiStatusCause Required(string field)
-        => new() { Reason = "FieldValueRequired", Field = field, Message = "Required value" };
-
-    private static ApiStatusCause NotSupported(string field, string? value, string supported)
-        => new() { Reason = "FieldValueNotSupported", Field = field, Message = $"Unsupported value: \"{value}\": supported values: {supported}" };
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static Appliance.Api.FieldRules;
 
 namespace Appliance.Api;
 
@@ -84,9 +85,6 @@ internal static class ObjectRules
             causes.Add(Invalid("value", "must be a string"));
         }
     }
-
-    private static ApiStatusCause Invalid(string field, string message)
-        => new() { Reason = "FieldValueInvalid", Field = field, Message = "Invalid value: " + message };
 
     private static bool IsBase64(string value)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Appliance.Auth;
+using static Appliance.Api.FieldRules;
 
 namespace Appliance.Api;
 
@@ -25,8 +26,8 @@ internal static class RbacObjectRules
     /// </summary>
     public static void PrepareUser(JsonObject user, List<ApiStatusCause> causes)
     {
-        OptionalString(user, "username", causes);
-        OptionalString(user, "displayName", causes);
+        OptionalString(user, "username", "username", causes);
+        OptionalString(user, "displayName", "displayName", causes);
         DefaultBool(user, "enabled", true, causes);
         DefaultBool(user, "mustChangePassword", false, causes);
         if (user["principalIds"] is JsonNode principals)
@@ -77,7 +78,7 @@ internal static class RbacObjectRules
             causes.Add(Invalid("expiresAt", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z"));
         }
 
-        OptionalString(token, "description", causes);
+        OptionalString(token, "description", "description", causes);
     }
 
     public static bool TryParseTime(string? text, out DateTimeOffset time)
@@ -252,33 +253,4 @@ internal static class RbacObjectRules
         causes.Add(Invalid(path + "." + property, "must be a list of strings"));
         return 0;
     }
-
-    private static void OptionalString(JsonObject obj, string property, List<ApiStatusCause> causes)
-    {
-        if (obj[property] is JsonNode value && Text(value) is null)
-        {
-            causes.Add(Invalid(property, "must be a string"));
-        }
-    }
-
-    private static void DefaultBool(JsonObject obj, string property, bool value, List<ApiStatusCause> causes)
-    {
-        JsonNode? node = obj[property];
-        if (node is null)
-        {
-            obj[property] = value;
-        }
-        else if (node.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
-        {
-            causes.Add(Invalid(property, "must be true or false"));
-        }
-    }
-
-    private static string? Text(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
-
-    private static ApiStatusCause Invalid(string field, string message)
-        => new() { Reason = "FieldValueInvalid", Field = field, Message = "Invalid value: " + message };
-
-    private static ApiStatusCause Required(string field)
-        => new() { Reason = "FieldValueRequired", Field = field, Message = "Required value" };
 }

@@ -7,37 +7,13 @@ namespace Appliance.Tests;
 /// <summary>The admin.kubeconfig the server writes at start, used by the real kubectl against the real binary.</summary>
 public class AdminKubeconfigTests
 {
-    private const string Kubectl = "/usr/bin/kubectl";
-
     private static string KubeconfigPath(string dataDir) => Path.Combine(dataDir, "admin.kubeconfig");
 
     private static string TokenIn(string dataDir)
         => File.ReadAllLines(KubeconfigPath(dataDir)).Single(static line => line.TrimStart().StartsWith("token: ", StringComparison.Ordinal)).Trim()["token: ".Length..];
 
-    private static async Task<(int ExitCode, string Output, string Errors)> KubectlAsync(string dataDir, string arguments)
-    {
-        var start = new ProcessStartInfo(Kubectl, $"--kubeconfig {KubeconfigPath(dataDir)} --request-timeout=20s {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["HOME"] = dataDir;
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kubectl {arguments} did not finish in time");
-        }
-
-        return (process.ExitCode, await output, await errors);
-    }
+    private static Task<(int ExitCode, string Output, string Errors)> KubectlAsync(string dataDir, string arguments)
+        => Kubectl.RunAsync(KubeconfigPath(dataDir), dataDir, arguments);
 
     [Fact]
     public async Task FirstStart_WritesAnOwnerOnlyKubeconfigWithWhichKubectlIsTheAdmin()

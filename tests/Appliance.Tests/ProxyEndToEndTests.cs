@@ -13,7 +13,6 @@ namespace Appliance.Tests;
 /// </summary>
 public sealed class ProxyEndToEndTests : IAsyncLifetime
 {
-    private const string Kubectl = "/usr/bin/kubectl";
     private const string Bob = "u-bobby";
 
     private readonly TemporaryDirectory _managementDir = new();
@@ -154,13 +153,7 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
     public async Task KubectlGetWatch_ThroughTheProxy_StreamsEventsAsTheyHappen()
     {
         Assert.Equal(0, (await WaitForClusterAsync()).ExitCode);
-        var start = new ProcessStartInfo(Kubectl, $"--kubeconfig {_bobKubeconfig} -n team get configmaps -w -o name")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["HOME"] = _managementDir.Path;
-        using Process watch = Process.Start(start)!;
+        using Process watch = Process.Start(Kubectl.StartInfo(_bobKubeconfig, _managementDir.Path, "-n team get configmaps -w -o name"))!;
         try
         {
             Assert.Equal("configmap/hello", await watch.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
@@ -258,30 +251,8 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
         return path;
     }
 
-    private async Task<(int ExitCode, string Output, string Errors)> KubectlAsync(string kubeconfig, string arguments)
-    {
-        var start = new ProcessStartInfo(Kubectl, $"--kubeconfig {kubeconfig} --request-timeout=20s {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["HOME"] = _managementDir.Path;
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kubectl {arguments} did not finish in time");
-        }
-
-        return (process.ExitCode, await output, await errors);
-    }
+    private Task<(int ExitCode, string Output, string Errors)> KubectlAsync(string kubeconfig, string arguments)
+        => Kubectl.RunAsync(kubeconfig, _managementDir.Path, arguments);
 
     private static HttpClient AdminClient(ApplianceProcess server, string dataDir)
     {
