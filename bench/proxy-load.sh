@@ -137,6 +137,9 @@ if (!ProxyCaller.TryCreate("u-load", "Load Test", "local://u-load", "token-load"
 var clusters = new ClusterDirectory();
 var dialer = new TcpDialer(upstreamPort);
 clusters.Set(new ClusterUpstream("c1", dialer, "10.0.0.5:6443", args[5], maxIdleConnections: int.Parse(Environment.GetEnvironmentVariable("LOAD_POOL") ?? "32")));
+byte[] memoryResponse = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {new FileInfo(args[6]).Length}\r\n\r\n")
+    .Concat(File.ReadAllBytes(args[6])).ToArray();
+clusters.Set(new ClusterUpstream("mem", new MemoryDialer(memoryResponse), "10.0.0.5:6443", args[5]));
 await using var proxy = new ProxyServer(new ProxyOptions(), new StaticAuthenticator(token, caller), clusters, new DiscardAuditSink());
 byte[] fixedBody = File.ReadAllBytes(args[6]);
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -170,6 +173,59 @@ sealed class DiscardAuditSink : IProxyAuditSink
     public void Write(ReadOnlySpan<byte> line)
     {
     }
+}
+
+/// <summary>An upstream inside the process (no socket), to tell the proxy's cost from the upstream hop's.</summary>
+sealed class MemoryDialer(byte[] response) : IUpstreamDialer
+{
+    public ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken) => new(new MemoryUpstream(response));
+}
+
+sealed class MemoryUpstream(byte[] response) : Stream
+{
+    private readonly byte[] _received = new byte[64 * 1024];
+    private int _receivedLength;
+    private int _responseOffset = -1;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        buffer.CopyTo(_received.AsSpan(_receivedLength));
+        _receivedLength += buffer.Length;
+        if (_received.AsSpan(0, _receivedLength).EndsWith("\r\n\r\n"u8))
+        {
+            _receivedLength = 0;
+            _responseOffset = 0;
+        }
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Write(buffer.Span);
+        return default;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int count = Math.Min(buffer.Length, response.Length - _responseOffset);
+        response.AsSpan(_responseOffset, count).CopyTo(buffer);
+        _responseOffset += count;
+        return count;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override void Flush() { }
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 sealed class TcpDialer(int port) : IUpstreamDialer
@@ -253,8 +309,10 @@ run direct "http://127.0.0.1:$UPSTREAM_PORT$PATH_UNDER_TEST"
 run nginx "https://127.0.0.1:$NGINX_PORT/k8s/clusters/c1$PATH_UNDER_TEST"
 run appliance "https://127.0.0.1:$APPLIANCE_PORT/k8s/clusters/c1$PATH_UNDER_TEST" "Authorization: Bearer $TOKEN"
 echo "           (upstream connections the appliance opened: $(curl -ks "https://127.0.0.1:$APPLIANCE_PORT/dials"))"
-# For reading the figures: Kestrel answering the same body itself over TLS, no upstream hop (not a proxy).
+# For reading the figures (not proxies): Kestrel answering the same body itself over TLS, and the appliance
+# proxy in front of an upstream inside its own process; the gap to "appliance" is the upstream socket hop.
 run kestrel "https://127.0.0.1:$APPLIANCE_PORT/fixed"
+run app-mem "https://127.0.0.1:$APPLIANCE_PORT/k8s/clusters/mem$PATH_UNDER_TEST" "Authorization: Bearer $TOKEN"
 
 awk '
   { rps[$1] = $2; p50[$1] = $3; p99[$1] = $4 }
