@@ -72,10 +72,12 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
             if (TryRead(store, encryption, item.Value, clusters.Revision, out DirectCluster? cluster, out string? problem))
             {
                 seen.Add(id);
-                // Unchanged settings keep the existing upstream and its pooled connections.
-                string fingerprint = cluster.Endpoint + "\n" + cluster.CaBundle + "\n" + cluster.Token;
-                if (_applied.TryGetValue(id, out string? applied) && applied == fingerprint)
+                // Unchanged settings keep the existing upstream and its pooled connections; a rotated token
+                // (short-lived TokenRequest tokens are refreshed often) only swaps the Authorization line.
+                string fingerprint = cluster.Endpoint + "\n" + cluster.CaBundle;
+                if (_applied.TryGetValue(id, out string? applied) && applied == fingerprint && directory.TryGetCluster(Encoding.UTF8.GetBytes(id), out ClusterUpstream? existing))
                 {
+                    existing.UpdateCredentials(cluster.Endpoint.Authority, cluster.Token);
                     continue;
                 }
 
