@@ -29,6 +29,8 @@ public static class ApiEndpointRouteBuilderExtensions
         group.MapPost("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", Secured(static context =>
             context.RequestServices.GetRequiredService<ResourceEngine>().SelfSubjectAccessReviewAsync(context, context.RequestServices.GetRequiredService<RbacCache>())));
         group.MapPost("/apis/authentication.k8s.io/v1/selfsubjectreviews", Secured(ResourceEngine.SelfSubjectReviewAsync));
+        // Public: the login itself is the authentication.
+        group.MapPost("/v3-public/localProviders/local", static context => context.RequestServices.GetRequiredService<LocalLogin>().HandleAsync(context));
         RequestDelegate resources = Secured(static context => context.RequestServices.GetRequiredService<ResourceEngine>().HandleAsync(context));
         group.Map("/api/v1/{resource}", resources);
         group.Map("/api/v1/{resource}/{name}", resources);

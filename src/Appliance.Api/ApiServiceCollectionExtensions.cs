@@ -1,4 +1,5 @@
 using Appliance.Api.Security;
+using Appliance.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -27,6 +28,9 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<ApiSecurity>();
         services.TryAddSingleton<TokenIssuer>();
         services.TryAddSingleton<ClusterAccess>();
+        services.TryAddSingleton<PasswordHasher>();
+        services.TryAddSingleton<LocalPasswords>();
+        services.TryAddSingleton<LocalLogin>();
         services.AddHostedService<ApiBootstrapper>();
         // The RBAC cache lists after the defaults exist, so the first request already sees them.
         services.TryAddSingleton<SecurityBootstrapper>();

@@ -20,4 +20,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1303, EventName = "AuthenticationFailed", Level = LogLevel.Information,
         Message = "Authentication failed for {Method} {Path} from {RemoteAddress}: {Reason}")]
     public static partial void AuthenticationFailed(ILogger logger, string method, string path, string? remoteAddress, string reason);
+
+    [LoggerMessage(EventId = 1304, EventName = "LoginFailed", Level = LogLevel.Information,
+        Message = "Login through {Provider} failed from {RemoteAddress}")]
+    public static partial void LoginFailed(ILogger logger, string provider, string? remoteAddress);
+
+    [LoggerMessage(EventId = 1305, EventName = "LoginSucceeded", Level = LogLevel.Information,
+        Message = "Login through {Provider}: user {UserId} got session token {TokenName}")]
+    public static partial void LoginSucceeded(ILogger logger, string provider, string userId, string tokenName);
 }

@@ -83,4 +83,18 @@ public sealed partial class ResourceEngine
     /// <summary>True when <paramref name="updated"/> is marked for deletion and has no finalizer left.</summary>
     private static bool FinalizersDone(JsonObject updated)
         => Metadata(updated)["deletionTimestamp"] is not null && !HasFinalizers(updated);
+
+    /// <summary>Removes an object outright (finalizers not consulted); for the server's own bookkeeping objects.</summary>
+    internal async Task DeleteIfExistsAsync(ResourceDefinition definition, string? namespaceName, string name)
+    {
+        string key = definition.Key(namespaceName, name);
+        for (int attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            GetResult current = _store.Get(key);
+            if (current.Item is null || (await _store.DeleteAsync(key, current.Item.ModRevision).ConfigureAwait(false)).IsOk)
+            {
+                return;
+            }
+        }
+    }
 }

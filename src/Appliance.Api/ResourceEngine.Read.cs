@@ -8,6 +8,13 @@ namespace Appliance.Api;
 
 public sealed partial class ResourceEngine
 {
+    /// <summary>One object as stored (decrypted, with its resourceVersion), or null; for the server's own parts.</summary>
+    internal JsonObject? Find(ResourceDefinition definition, string? namespaceName, string name)
+    {
+        GetResult result = _store.Get(definition.Key(namespaceName, name));
+        return result.Item is null ? null : Materialize(result.Item.Key, result.Item.Value, result.Item.ModRevision);
+    }
+
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
         string name = target.Name!;

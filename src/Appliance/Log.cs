@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Information, "Issued a new admin token into {Path}", EventName = "AdminKubeconfigIssued")]
     public static partial void AdminKubeconfigIssued(ILogger logger, string path);
 
+    [LoggerMessage(6, LogLevel.Information, "The admin's first password is in {Path} (sign in with it, then change it)", EventName = "BootstrapPasswordWritten")]
+    public static partial void BootstrapPasswordWritten(ILogger logger, string path);
+
     [LoggerMessage(10, LogLevel.Information, "Created a new certificate authority {Path} (SHA-1 {Thumbprint})", EventName = "CertificateAuthorityCreated")]
     public static partial void CertificateAuthorityCreated(ILogger logger, string path, string thumbprint);
 

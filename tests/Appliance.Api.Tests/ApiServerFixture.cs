@@ -43,6 +43,8 @@ public class ApiServerFixture : IAsyncLifetime
 
     public KeyValueStore Store => _app!.Services.GetRequiredService<KeyValueStore>();
 
+    public IServiceProvider Services => _app!.Services;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);

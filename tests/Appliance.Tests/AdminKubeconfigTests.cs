@@ -113,6 +113,40 @@ public class AdminKubeconfigTests
         Assert.Equal(0, await server.TerminateAsync());
         // The shutdown bound is 20 s; a watch that ignored shutdown would hold the process that long.
         Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"exit took {stopping.Elapsed}");
-        Assert.Null(await events.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        // What was written before the stop may still be read; then the stream ends.
+        using var ended = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (await events.ReadLineAsync(ended.Token) is string line)
+        {
+            Assert.Contains("\"ADDED\"", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task FirstStart_WritesTheBootstrapPasswordOwnerOnly_NeverLogsIt_AndItLogsTheAdminIn()
+    {
+        using var dataDir = new TemporaryDirectory();
+        string path = Path.Combine(dataDir.Path, "bootstrap-password");
+        await using (ApplianceProcess server = await ApplianceProcess.StartServerAsync(dataDir.Path))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            string password = (await File.ReadAllTextAsync(path)).Trim();
+            Assert.Equal(24, password.Length);
+            Assert.Contains(path, server.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(password, server.Output, StringComparison.Ordinal);
+
+            using HttpClient client = server.CreateClient();
+            using HttpResponseMessage login = await client.PostAsync("/v3-public/localProviders/local?action=login",
+                new StringContent($$"""{"username":"admin","password":"{{password}}"}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, login.StatusCode);
+            using JsonDocument token = JsonDocument.Parse(await login.Content.ReadAsStringAsync());
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token.RootElement.GetProperty("token").GetString());
+            using HttpResponseMessage namespaces = await client.GetAsync("/api/v1/namespaces");
+            Assert.Equal(HttpStatusCode.OK, namespaces.StatusCode);
+            Assert.Equal(0, await server.TerminateAsync());
+        }
+
+        File.Delete(path);
+        await using ApplianceProcess restarted = await ApplianceProcess.StartServerAsync(dataDir.Path);
+        Assert.False(File.Exists(path));
     }
 }

@@ -7,19 +7,26 @@ using Microsoft.Extensions.Hosting;
 namespace Appliance.Api.Security;
 
 /// <summary>
-/// On start, creates what a server needs before anyone can sign in: the default RBAC objects, and the
-/// local <c>admin</c> user bound to cluster-admin (ClusterRoleBinding <c>appliance-admin</c>). Idempotent:
-/// existing objects, edited or not, are left alone.
+/// On start, creates what a server needs before anyone can sign in: the default RBAC objects, the
+/// <c>appliance-system</c> namespace, and the local <c>admin</c> user bound to cluster-admin
+/// (ClusterRoleBinding <c>appliance-admin</c>) with a random bootstrap password it must change.
+/// Idempotent: existing objects, edited or not, are left alone.
 /// </summary>
 public sealed class SecurityBootstrapper(IServiceProvider services) : IHostedService
 {
     public const string AdminUsername = "admin";
     public const string AdminBindingName = "appliance-admin";
 
+    private const string PasswordAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    private const int PasswordLength = 24;
+
     private string? _adminUserId;
 
     /// <summary>The admin User's name (<c>u-xxxxx</c>), known once the host has started.</summary>
     public string AdminUserId => _adminUserId ?? throw new InvalidOperationException("The admin user is created when the host starts.");
+
+    /// <summary>The admin's first password, set only by the start that created the admin (the host hands it over once).</summary>
+    public string? BootstrapPassword { get; private set; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -29,7 +36,15 @@ public sealed class SecurityBootstrapper(IServiceProvider services) : IHostedSer
             await CreateIfMissingAsync(engine, ResourceRegistry.RbacGroup, resource, obj).ConfigureAwait(false);
         }
 
-        _adminUserId = FindUser(services.GetRequiredService<KeyValueStore>(), AdminUsername) ?? await CreateAdminAsync(engine).ConfigureAwait(false);
+        await CreateIfMissingAsync(engine, "", "namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = LocalPasswords.SystemNamespace } }).ConfigureAwait(false);
+        _adminUserId = FindUser(services.GetRequiredService<KeyValueStore>(), AdminUsername);
+        if (_adminUserId is null)
+        {
+            _adminUserId = await CreateAdminAsync(engine).ConfigureAwait(false);
+            BootstrapPassword = RandomNumberGenerator.GetString(PasswordAlphabet, PasswordLength);
+            await services.GetRequiredService<LocalPasswords>().SetAsync(_adminUserId, BootstrapPassword).ConfigureAwait(false);
+        }
+
         await CreateIfMissingAsync(engine, ResourceRegistry.RbacGroup, "clusterrolebindings",
             DefaultRbac.ClusterRoleBinding(AdminBindingName, "cluster-admin", "User", _adminUserId)).ConfigureAwait(false);
     }
@@ -51,6 +66,7 @@ public sealed class SecurityBootstrapper(IServiceProvider services) : IHostedSer
                 ["username"] = AdminUsername,
                 ["displayName"] = "Default Admin",
                 ["principalIds"] = new JsonArray((JsonNode)("local://" + id)),
+                ["mustChangePassword"] = true,
             };
             try
             {

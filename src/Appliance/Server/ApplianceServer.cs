@@ -70,7 +70,7 @@ public static class ApplianceServer
         builder.Services.AddApplianceAuth(dataDir.Path);
         builder.Services.AddApplianceApi();
         builder.Services.AddSingleton(dataDir);
-        builder.Services.AddHostedService<AdminKubeconfig>();
+        builder.Services.AddHostedService<AdminCredentials>();
         AddProxy(builder.Services, dataDir);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 

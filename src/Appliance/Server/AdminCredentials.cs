@@ -12,8 +12,10 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Server;
 
 /// <summary>
-/// <c>DATA_DIR/admin.kubeconfig</c> (0600), as k3s writes <c>k3s.yaml</c>: the server's address, its CA and
-/// a token of the admin user, so <c>kubectl --kubeconfig</c> works the moment the server is up.
+/// The admin's credentials in the data dir once the server is up: <c>admin.kubeconfig</c> (0600), as k3s
+/// writes <c>k3s.yaml</c> (the server's address, its CA and a token of the admin user), and on the very
+/// first start <c>bootstrap-password</c> (0600), the admin's first password for the login API. The
+/// password is never logged, only where it is.
 /// </summary>
 /// <remarks>
 /// Rewritten on every start once the listener is bound (the port may differ). The token is kept while it
@@ -21,9 +23,10 @@ namespace Appliance.Server;
 /// issued and earlier admin-kubeconfig tokens are deleted, so deleting the file and restarting rotates it.
 /// Only the HMAC of the token is stored; this file is the one place it exists in clear, like k3s's.
 /// </remarks>
-internal sealed class AdminKubeconfig(IServiceProvider services, DataDirectory dataDir, ServerCertificates certificates, ILoggerFactory logging) : IHostedLifecycleService
+internal sealed class AdminCredentials(IServiceProvider services, DataDirectory dataDir, ServerCertificates certificates, ILoggerFactory logging) : IHostedLifecycleService
 {
     public const string FileName = "admin.kubeconfig";
+    public const string BootstrapPasswordFileName = "bootstrap-password";
     private const string TokenLabel = "management.appliance.io/admin-kubeconfig";
     private const string TokenLinePrefix = "    token: ";
 
@@ -31,7 +34,15 @@ internal sealed class AdminKubeconfig(IServiceProvider services, DataDirectory d
 
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
-        string adminUserId = services.GetRequiredService<SecurityBootstrapper>().AdminUserId;
+        SecurityBootstrapper bootstrapper = services.GetRequiredService<SecurityBootstrapper>();
+        if (bootstrapper.BootstrapPassword is string password)
+        {
+            string passwordPath = System.IO.Path.Combine(dataDir.Path, BootstrapPasswordFileName);
+            WriteOwnerOnly(passwordPath, password + "\n");
+            Log.BootstrapPasswordWritten(logging.CreateLogger("Appliance"), passwordPath);
+        }
+
+        string adminUserId = bootstrapper.AdminUserId;
         string? token = ReadToken();
         if (token is null
             || services.GetRequiredService<TokenAuthenticator>().Authenticate(token, out AuthenticatedUser? user) != TokenAuthenticationStatus.Authenticated
@@ -116,8 +127,13 @@ internal sealed class AdminKubeconfig(IServiceProvider services, DataDirectory d
             current-context: appliance
 
             """;
-        // Written beside and moved into place: a reader never sees half a file; created 0600, never wider.
-        string temporary = Path + ".tmp";
+        WriteOwnerOnly(Path, text);
+    }
+
+    /// <summary>Written beside and moved into place: a reader never sees half a file; created 0600, never wider.</summary>
+    private static void WriteOwnerOnly(string path, string text)
+    {
+        string temporary = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
         using (var stream = new FileStream(temporary, options))
         {
@@ -126,6 +142,6 @@ internal sealed class AdminKubeconfig(IServiceProvider services, DataDirectory d
         }
 
         File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, Path, overwrite: true);
+        File.Move(temporary, path, overwrite: true);
     }
 }

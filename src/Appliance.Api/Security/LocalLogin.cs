@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Appliance.Auth;
+using Appliance.Store;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Api.Security;
+
+/// <summary>
+/// Rancher's local login, <c>POST /v3-public/localProviders/local?action=login</c> with
+/// <c>{"username","password","ttl" (ms),"description"}</c>: a session token (16 h by default, at most 90 days)
+/// answered as <c>201 {"type":"token","token":"token-xxxxx:SECRET",...}</c>, so scripts written for Rancher
+/// work. A wrong password, an unknown or disabled user and an empty password are the same 401.
+/// </summary>
+public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, TokenIssuer issuer, ILogger<LocalLogin> logger)
+{
+    private const int MaxBodyBytes = 64 * 1024;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Request.Query["action"] != "login")
+        {
+            await WriteErrorAsync(context, 404, "NotFound", "the only action here is login").ConfigureAwait(false);
+            return;
+        }
+
+        JsonObject? body = await ReadBodyAsync(context).ConfigureAwait(false);
+        string? username = Text(body?["username"]);
+        string? password = Text(body?["password"]);
+        if (body is null || username is null || password is null)
+        {
+            await WriteErrorAsync(context, 400, "InvalidBodyContent", "the body must be a JSON object with username and password").ConfigureAwait(false);
+            return;
+        }
+
+        string? userId = password.Length == 0 ? null : FindEnabledUser(username);
+        // The hash is checked even without a user, so timing does not tell which usernames exist.
+        if (!await passwords.VerifyAsync(userId, password).ConfigureAwait(false) || userId is null)
+        {
+            Log.LoginFailed(logger, "local", context.Connection.RemoteIpAddress?.ToString());
+            await WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
+            return;
+        }
+
+        TimeSpan? requested = body["ttl"] is JsonValue ttl && ttl.TryGetValue(out long milliseconds) && milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : null;
+        TimeSpan lifetime = TokenLifetimes.Clamp(requested, TokenLifetimes.Session, TokenLifetimes.Maximum);
+        ApiToken token = await issuer.IssueAsync(userId, "session", Text(body["description"]) ?? "local login", lifetime).ConfigureAwait(false);
+        Log.LoginSucceeded(logger, "local", userId, token.Name);
+        var response = new JsonObject
+        {
+            ["type"] = "token",
+            ["name"] = token.Name,
+            ["token"] = token.ToString(),
+            ["userId"] = userId,
+            ["authProvider"] = "local",
+            ["ttl"] = (long)lifetime.TotalMilliseconds,
+        };
+        await JsonResponses.WriteObjectAsync(context, StatusCodes.Status201Created, response).ConfigureAwait(false);
+    }
+
+    private string? FindEnabledUser(string username)
+    {
+        foreach (KeyValue item in store.Range(TokenAuthenticator.UserKeyPrefix).Items)
+        {
+            if (JsonNode.Parse(item.Value) is JsonObject user && Text(user["username"]) == username)
+            {
+                return user["enabled"] is JsonValue enabled && enabled.GetValueKind() == JsonValueKind.False ? null : Text(user["metadata"]?["name"]);
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<JsonObject?> ReadBodyAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[4096];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return JsonNode.Parse(buffer.ToArray()) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Rancher's v3 error body: <c>{"type":"error","status","code","message"}</c>.</summary>
+    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
+        => JsonResponses.WriteObjectAsync(context, status, new JsonObject
+        {
+            ["type"] = "error",
+            ["status"] = status.ToString(CultureInfo.InvariantCulture),
+            ["code"] = code,
+            ["message"] = message,
+        });
+
+    private static string? Text(JsonNode? node) => FieldRules.Text(node);
+}
