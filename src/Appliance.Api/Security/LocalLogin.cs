@@ -14,7 +14,7 @@ namespace Appliance.Api.Security;
 /// answered as <c>201 {"type":"token","token":"token-xxxxx:SECRET",...}</c>, so scripts written for Rancher
 /// work. A wrong password, an unknown or disabled user and an empty password are the same 401.
 /// </summary>
-public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, TokenIssuer issuer, ILogger<LocalLogin> logger)
+public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, TokenIssuer issuer, LoginThrottle throttle, ILogger<LocalLogin> logger)
 {
     private const int MaxBodyBytes = 64 * 1024;
 
@@ -36,14 +36,26 @@ public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, To
             return;
         }
 
+        string? address = context.Connection.RemoteIpAddress?.ToString();
+        TimeSpan wait = throttle.RetryAfter(username, address);
+        if (wait > TimeSpan.Zero)
+        {
+            context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            await WriteErrorAsync(context, 429, "TooManyRequests", "too many failed logins; try again later").ConfigureAwait(false);
+            return;
+        }
+
         string? userId = password.Length == 0 ? null : FindEnabledUser(username);
         // The hash is checked even without a user, so timing does not tell which usernames exist.
         if (!await passwords.VerifyAsync(userId, password).ConfigureAwait(false) || userId is null)
         {
-            Log.LoginFailed(logger, "local", context.Connection.RemoteIpAddress?.ToString());
+            throttle.Failed(username, address);
+            Log.LoginFailed(logger, "local", address);
             await WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
             return;
         }
+
+        throttle.Succeeded(username, address);
 
         TimeSpan? requested = body["ttl"] is JsonValue ttl && ttl.TryGetValue(out long milliseconds) && milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : null;
         TimeSpan lifetime = TokenLifetimes.Clamp(requested, TokenLifetimes.Session, TokenLifetimes.Maximum);
