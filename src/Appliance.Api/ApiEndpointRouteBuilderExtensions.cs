@@ -31,6 +31,8 @@ public static class ApiEndpointRouteBuilderExtensions
         group.MapPost("/apis/authentication.k8s.io/v1/selfsubjectreviews", Secured(ResourceEngine.SelfSubjectReviewAsync));
         // Public: the login itself is the authentication.
         group.MapPost("/v3-public/localProviders/local", static context => context.RequestServices.GetRequiredService<LocalLogin>().HandleAsync(context));
+        // The caller's own token, authenticated by itself: no RBAC rule is needed to give it up.
+        group.MapPost("/v3/tokens", static context => context.RequestServices.GetRequiredService<TokenLogout>().HandleAsync(context));
         RequestDelegate resources = Secured(static context => context.RequestServices.GetRequiredService<ResourceEngine>().HandleAsync(context));
         group.Map("/api/v1/{resource}", resources);
         group.Map("/api/v1/{resource}/{name}", resources);

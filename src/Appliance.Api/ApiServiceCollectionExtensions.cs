@@ -32,6 +32,7 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<LocalPasswords>();
         services.TryAddSingleton<LocalLogin>();
         services.TryAddSingleton<LoginThrottle>();
+        services.TryAddSingleton<TokenLogout>();
         services.AddHostedService<ApiBootstrapper>();
         // The RBAC cache lists after the defaults exist, so the first request already sees them.
         services.TryAddSingleton<SecurityBootstrapper>();

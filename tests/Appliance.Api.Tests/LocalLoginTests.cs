@@ -92,4 +92,43 @@ public sealed class LocalLoginTests(ApiServerFixture server) : IClassFixture<Api
         string user = System.Text.Encoding.UTF8.GetString(server.Store.Get($"/registry/management.appliance.io/users/{userId}").Item!.Value);
         Assert.DoesNotContain("pbkdf2", user, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task Logout_RevokesTheTokenItCarries_AndLogoutAllEveryTokenOfTheUser()
+    {
+        string userId = await CreateLocalUserAsync("logout-test-password");
+        async Task<string> SessionAsync()
+        {
+            (HttpStatusCode status, JsonObject token) = await LoginAsync(new JsonObject { ["username"] = userId, ["password"] = "logout-test-password" });
+            Assert.Equal(HttpStatusCode.Created, status);
+            return (string)token["token"]!;
+        }
+
+        string first = await SessionAsync();
+        string second = await SessionAsync();
+        using HttpClient firstClient = server.CreateClient(first);
+        using HttpClient secondClient = server.CreateClient(second);
+
+        using (HttpResponseMessage logout = await firstClient.PostAsync("/v3/tokens?action=logout", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await firstClient.GetAsync("/api")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await secondClient.GetAsync("/api")).StatusCode);
+
+        string third = await SessionAsync();
+        using (HttpResponseMessage all = await secondClient.PostAsync("/v3/tokens?action=logoutAll", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, all.StatusCode);
+        }
+
+        using HttpClient thirdClient = server.CreateClient(third);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await secondClient.GetAsync("/api")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await thirdClient.GetAsync("/api")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/api")).StatusCode);
+
+        using HttpClient anonymous = server.CreateClient(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/v3/tokens?action=logout", null)).StatusCode);
+    }
 }

@@ -105,7 +105,7 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
     }
 
     /// <summary>The caller of a <c>Bearer token-xxxxx:SECRET</c> request; null (logged, without the token) otherwise.</summary>
-    private RequestUser? Authenticate(HttpContext context)
+    public RequestUser? Authenticate(HttpContext context)
     {
         string? authorization = context.Request.Headers.Authorization.Count == 1 ? context.Request.Headers.Authorization[0] : null;
         if (authorization is null || !authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Appliance.Auth;
+using Appliance.Store;
+using Microsoft.AspNetCore.Http;
+
+namespace Appliance.Api.Security;
+
+/// <summary>
+/// Rancher's <c>POST /v3/tokens?action=logout</c> (deletes the token the request carries) and
+/// <c>?action=logoutAll</c> (every token of the caller). Authenticated by that token; no RBAC needed to
+/// give up one's own credentials. Revocation is immediate for the API and within a second for the proxy.
+/// </summary>
+public sealed class TokenLogout(ApiSecurity security, ResourceEngine engine, KeyValueStore store)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        string? action = context.Request.Query["action"];
+        if (action is not ("logout" or "logoutAll"))
+        {
+            await WriteAsync(context, 404, Error(404, "NotFound", "the actions here are logout and logoutAll")).ConfigureAwait(false);
+            return;
+        }
+
+        RequestUser? user = security.Authenticate(context);
+        if (user is null)
+        {
+            await WriteAsync(context, 401, Error(401, "Unauthorized", "authentication failed")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!user.Extra.TryGetValue("requesttokenid", out IReadOnlyList<string>? tokenIds) || tokenIds.Count != 1)
+        {
+            await WriteAsync(context, 400, Error(400, "InvalidAction", "only a token from a login or an API key can log out")).ConfigureAwait(false);
+            return;
+        }
+
+        ResourceDefinition tokens = engine.Registry.Find(ResourceRegistry.ManagementGroup, "v1", "tokens")!;
+        if (action == "logout")
+        {
+            await engine.DeleteIfExistsAsync(tokens, null, tokenIds[0]).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (KeyValue item in store.Range(TokenAuthenticator.TokenKeyPrefix).Items)
+            {
+                if (JsonNode.Parse(item.Value)?["userId"]?.GetValue<string>() == user.Name)
+                {
+                    await engine.DeleteIfExistsAsync(tokens, null, item.Key[TokenAuthenticator.TokenKeyPrefix.Length..]).ConfigureAwait(false);
+                }
+            }
+        }
+
+        await WriteAsync(context, 200, []).ConfigureAwait(false);
+    }
+
+    private static JsonObject Error(int status, string code, string message) => new()
+    {
+        ["type"] = "error",
+        ["status"] = status.ToString(CultureInfo.InvariantCulture),
+        ["code"] = code,
+        ["message"] = message,
+    };
+
+    private static Task WriteAsync(HttpContext context, int status, JsonObject body) => JsonResponses.WriteObjectAsync(context, status, body);
+}
