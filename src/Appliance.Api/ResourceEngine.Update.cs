@@ -21,7 +21,7 @@ public sealed partial class ResourceEngine
     {
         JsonObject body = await ReadObjectAsync(context, target.Definition).ConfigureAwait(false);
         long expected = ParseExpectedRevision(target, body);
-        JsonObject updated = await UpdateStoredAsync(context, target, expected, _ => body.DeepClone().AsObject()).ConfigureAwait(false);
+        JsonObject updated = await UpdateStoredAsync(target, expected, _ => body.DeepClone().AsObject(), IsDryRun(context)).ConfigureAwait(false);
         await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, updated).ConfigureAwait(false);
     }
 
@@ -72,7 +72,7 @@ public sealed partial class ResourceEngine
                 : current => StrategicMergePatch.Apply(current, patch, mergeLists!);
         }
 
-        JsonObject patched = await UpdateStoredAsync(context, target, 0, current =>
+        JsonObject patched = await UpdateStoredAsync(target, 0, current =>
         {
             string? stored = GetString(Metadata(current), "resourceVersion");
             JsonObject result = RunPatch(() => apply(current)) as JsonObject ?? throw new ApiException(ApiErrors.Invalid(definition.Group, definition.Kind, target.Name!,
@@ -84,9 +84,16 @@ public sealed partial class ResourceEngine
             }
 
             return result;
-        }).ConfigureAwait(false);
+        }, IsDryRun(context)).ConfigureAwait(false);
         await JsonResponses.WriteObjectAsync(context, StatusCodes.Status200OK, patched).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The server's own read-modify-write of an existing object (compare-and-swap, redone on a lost race),
+    /// with the same rules as a client's update; 404 ApiException when it does not exist.
+    /// </summary>
+    internal Task<JsonObject> ReplaceAsync(ResourceDefinition definition, string? namespaceName, string name, Func<JsonObject, JsonObject> produce)
+        => UpdateStoredAsync(new RequestTarget(definition, namespaceName, name), 0, produce, dryRun: false);
 
     /// <summary>
     /// Parses or applies a patch, turning its <see cref="PatchException"/> into kube-apiserver's answer: 400
@@ -172,7 +179,7 @@ public sealed partial class ResourceEngine
     /// bumped only when something outside metadata and status changed. A lost race is retried unless the
     /// client gave a resourceVersion (then it is the client's 409).
     /// </summary>
-    private async Task<JsonObject> UpdateStoredAsync(HttpContext context, RequestTarget target, long expected, Func<JsonObject, JsonObject> produce)
+    private async Task<JsonObject> UpdateStoredAsync(RequestTarget target, long expected, Func<JsonObject, JsonObject> produce, bool dryRun)
     {
         ResourceDefinition definition = target.Definition;
         string name = target.Name!;
@@ -215,7 +222,7 @@ public sealed partial class ResourceEngine
             long generation = oldMetadata["generation"] is JsonValue g && g.TryGetValue(out long value) ? value : 1;
             metadata["generation"] = SpecChanged(old, obj) ? generation + 1 : generation;
 
-            if (IsDryRun(context))
+            if (dryRun)
             {
                 SetResourceVersion(obj, current.Item.ModRevision);
                 return obj;

@@ -131,4 +131,26 @@ public sealed class LocalLoginTests(ApiServerFixture server) : IClassFixture<Api
         using HttpClient anonymous = server.CreateClient(null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/v3/tokens?action=logout", null)).StatusCode);
     }
+
+    [Fact]
+    public async Task PasswordHashedWithFewerIterations_StillLogsIn_AndIsRehashedWithTheCurrentCount()
+    {
+        string userId = await CreateLocalUserAsync("rehash-this-password");
+        byte[] salt = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
+        byte[] weak = System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2("rehash-this-password"u8.ToArray(), salt, 1000, System.Security.Cryptography.HashAlgorithmName.SHA512, 64);
+        string weakHash = $"$pbkdf2-sha512$i=1000${Convert.ToBase64String(salt)}${Convert.ToBase64String(weak)}";
+        ResourceEngine engine = server.Services.GetRequiredService<ResourceEngine>();
+        ResourceDefinition secrets = engine.Registry.Find("", "v1", "secrets")!;
+        await engine.ReplaceAsync(secrets, LocalPasswords.SystemNamespace, "password-" + userId, secret =>
+        {
+            secret["stringData"] = new JsonObject { ["hash"] = weakHash };
+            return secret;
+        });
+
+        (HttpStatusCode status, _) = await LoginAsync(new JsonObject { ["username"] = userId, ["password"] = "rehash-this-password" });
+        Assert.Equal(HttpStatusCode.Created, status);
+
+        string stored = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)engine.Find(secrets, LocalPasswords.SystemNamespace, "password-" + userId)!["data"]!["hash"]!));
+        Assert.StartsWith("$pbkdf2-sha512$i=210000$", stored, StringComparison.Ordinal);
+    }
 }

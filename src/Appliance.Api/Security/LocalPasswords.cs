@@ -19,12 +19,22 @@ public sealed class LocalPasswords(ResourceEngine engine, PasswordHasher hasher)
 
     private ResourceDefinition Secrets => engine.Registry.Find("", "v1", "secrets")!;
 
-    /// <summary>Sets (or replaces) a user's password.</summary>
+    /// <summary>Sets (or replaces, in one compare-and-swap: never a moment without a password) a user's password.</summary>
     public async Task SetAsync(string userId, string password)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
-        await engine.DeleteIfExistsAsync(Secrets, SystemNamespace, SecretName(userId)).ConfigureAwait(false);
-        var secret = new JsonObject
+        string hash = hasher.Hash(password);
+        if (engine.Find(Secrets, SystemNamespace, SecretName(userId)) is not null)
+        {
+            await engine.ReplaceAsync(Secrets, SystemNamespace, SecretName(userId), secret =>
+            {
+                secret["stringData"] = new JsonObject { [HashField] = hash };
+                return secret;
+            }).ConfigureAwait(false);
+            return;
+        }
+
+        var created = new JsonObject
         {
             ["metadata"] = new JsonObject
             {
@@ -32,9 +42,9 @@ public sealed class LocalPasswords(ResourceEngine engine, PasswordHasher hasher)
                 ["labels"] = new JsonObject { ["management.appliance.io/password-of"] = userId },
             },
             ["type"] = "management.appliance.io/password",
-            ["stringData"] = new JsonObject { [HashField] = hasher.Hash(password) },
+            ["stringData"] = new JsonObject { [HashField] = hash },
         };
-        await engine.CreateAsync(Secrets, SystemNamespace, secret, dryRun: false).ConfigureAwait(false);
+        await engine.CreateAsync(Secrets, SystemNamespace, created, dryRun: false).ConfigureAwait(false);
     }
 
     /// <summary>Whether <paramref name="password"/> is the user's; a hash made with weaker parameters is replaced.</summary>
