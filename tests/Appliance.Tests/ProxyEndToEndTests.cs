@@ -33,8 +33,8 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
         _a = AdminClient(_management, _managementDir.Path);
         _b = AdminClient(_downstream, _downstreamDir.Path);
 
-        // Downstream: an impersonator service account, as the cluster registration manifest creates it.
-        await PostAsync(_b, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "appliance-system" } });
+        // Downstream: an impersonator service account, as the cluster registration manifest creates it
+        // (appliance-system exists on every appliance).
         await PostAsync(_b, "/api/v1/namespaces/appliance-system/serviceaccounts", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "impersonator" } });
         await PostAsync(_b, "/apis/rbac.authorization.k8s.io/v1/clusterroles", new JsonObject
         {
@@ -63,7 +63,6 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
         });
 
         // Management: the cluster, its token Secret, bob and his role in the cluster.
-        await PostAsync(_a, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "appliance-system" } });
         await PostAsync(_a, "/api/v1/namespaces/appliance-system/secrets", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "c1-impersonator" },
