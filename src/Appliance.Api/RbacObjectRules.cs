@@ -22,7 +22,8 @@ internal static class RbacObjectRules
 
     /// <summary>
     /// A User: optional <c>username</c> (local users have one), <c>displayName</c>, <c>principalIds</c>
-    /// (each a valid principal id), <c>enabled</c> (default true) and <c>mustChangePassword</c> (default false).
+    /// (the person's principal ids), <c>groupPrincipalIds</c> (their groups, as the provider last reported
+    /// them), <c>enabled</c> (default true) and <c>mustChangePassword</c> (default false).
     /// </summary>
     public static void PrepareUser(JsonObject user, List<ApiStatusCause> causes)
     {
@@ -30,20 +31,29 @@ internal static class RbacObjectRules
         OptionalString(user, "displayName", "displayName", causes);
         DefaultBool(user, "enabled", true, causes);
         DefaultBool(user, "mustChangePassword", false, causes);
-        if (user["principalIds"] is JsonNode principals)
-        {
-            if (principals is not JsonArray list)
-            {
-                causes.Add(Invalid("principalIds", "must be a list of principal ids"));
-                return;
-            }
+        ValidatePrincipals(user, "principalIds", groups: false, causes);
+        ValidatePrincipals(user, "groupPrincipalIds", groups: true, causes);
+    }
 
-            for (int i = 0; i < list.Count; i++)
+    /// <summary>A list of principal ids, of groups (<c>groupPrincipalIds</c>) or of the person (<c>principalIds</c>).</summary>
+    private static void ValidatePrincipals(JsonObject user, string property, bool groups, List<ApiStatusCause> causes)
+    {
+        if (user[property] is not JsonNode node)
+        {
+            return;
+        }
+
+        if (node is not JsonArray list)
+        {
+            causes.Add(Invalid(property, "must be a list of principal ids"));
+            return;
+        }
+
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (!PrincipalId.TryParse(Text(list[i]), out PrincipalId principal) || principal.IsGroup != groups)
             {
-                if (!PrincipalId.TryParse(Text(list[i]), out _))
-                {
-                    causes.Add(Invalid($"principalIds[{i}]", "must be a principal id such as local://u-abcde"));
-                }
+                causes.Add(Invalid($"{property}[{i}]", groups ? "must be a group principal id such as openldap_group://<entryUUID>" : "must be a principal id such as local://u-abcde"));
             }
         }
     }

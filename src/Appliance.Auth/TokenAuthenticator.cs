@@ -61,21 +61,29 @@ public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, 
             return TokenAuthenticationStatus.UserDisabled;
         }
 
-        var principals = new List<string>();
-        if (userRoot.TryGetProperty("principalIds", out JsonElement ids) && ids.ValueKind == JsonValueKind.Array)
+        List<string> principals = Strings(userRoot, "principalIds");
+        // Group memberships as the provider last reported them (refreshed at login): RBAC and the proxy see these.
+        List<string> groups = Strings(userRoot, "groupPrincipalIds");
+        string displayName = StringOf(userRoot, "displayName") ?? StringOf(userRoot, "username") ?? userId;
+        user = new AuthenticatedUser(userId, displayName, principals, groups, token.Name);
+        return TokenAuthenticationStatus.Authenticated;
+    }
+
+    private static List<string> Strings(JsonElement obj, string property)
+    {
+        var values = new List<string>();
+        if (obj.TryGetProperty(property, out JsonElement list) && list.ValueKind == JsonValueKind.Array)
         {
-            foreach (JsonElement id in ids.EnumerateArray())
+            foreach (JsonElement item in list.EnumerateArray())
             {
-                if (id.ValueKind == JsonValueKind.String)
+                if (item.ValueKind == JsonValueKind.String)
                 {
-                    principals.Add(id.GetString()!);
+                    values.Add(item.GetString()!);
                 }
             }
         }
 
-        string displayName = StringOf(userRoot, "displayName") ?? StringOf(userRoot, "username") ?? userId;
-        user = new AuthenticatedUser(userId, displayName, principals, [], token.Name);
-        return TokenAuthenticationStatus.Authenticated;
+        return values;
     }
 
     private static string? StringOf(JsonElement obj, string property)

@@ -288,4 +288,44 @@ public sealed class SecurityTests(ApiServerFixture server) : IClassFixture<ApiSe
         using HttpResponseMessage answer = await user.PostAsync("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ApiServerFixture.Json(review));
         Assert.Equal($"RBAC: allowed by GlobalRoleBinding \"grb-{userId}\" of GlobalRole \"{role}\" to User \"{userId}\"", (string?)(await StatusOf(answer))["status"]!["reason"]);
     }
+
+    [Fact]
+    public async Task GroupPrincipalsOfTheUser_AreItsRbacGroups_AndDroppingOneRevokesAtOnce()
+    {
+        string ns = await server.CreateNamespaceAsync();
+        string userId = UniqueUser();
+        string token = await server.IssueTokenAsync(userId);
+        const string Group = "openldap_group://5e1f4a2c-0000-4000-8000-00000000d0d0";
+        using (HttpResponseMessage joined = await server.Client.PatchAsync($"/apis/management.appliance.io/v1/users/{userId}",
+            new StringContent($$"""{"groupPrincipalIds":["{{Group}}"]}""", System.Text.Encoding.UTF8, "application/merge-patch+json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+        }
+
+        var binding = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "ldap-devs" },
+            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = "view" },
+            ["subjects"] = new JsonArray(new JsonObject { ["kind"] = "Group", ["name"] = Group }),
+        };
+        using (HttpResponseMessage bound = await server.Client.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings", ApiServerFixture.Json(binding)))
+        {
+            Assert.Equal(HttpStatusCode.Created, bound.StatusCode);
+        }
+
+        using HttpClient user = server.CreateClient(token);
+        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).StatusCode);
+
+        using (HttpResponseMessage left = await server.Client.PatchAsync($"/apis/management.appliance.io/v1/users/{userId}",
+            new StringContent("""{"groupPrincipalIds":[]}""", System.Text.Encoding.UTF8, "application/merge-patch+json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, left.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).StatusCode);
+
+        using HttpResponseMessage notAGroup = await server.Client.PatchAsync($"/apis/management.appliance.io/v1/users/{userId}",
+            new StringContent("""{"groupPrincipalIds":["local://u-abcde"]}""", System.Text.Encoding.UTF8, "application/merge-patch+json"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, notAGroup.StatusCode);
+    }
 }

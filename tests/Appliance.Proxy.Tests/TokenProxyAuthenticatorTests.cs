@@ -32,6 +32,7 @@ public sealed class TokenProxyAuthenticatorTests : IAsyncLifetime
             ["username"] = "alice",
             ["displayName"] = "Alice A.",
             ["principalIds"] = new JsonArray("local://u-alice"),
+            ["groupPrincipalIds"] = new JsonArray("openldap_group://team-uuid"),
             ["enabled"] = true,
         });
     }
@@ -72,7 +73,7 @@ public sealed class TokenProxyAuthenticatorTests : IAsyncLifetime
         Assert.Equal(ProxyAuthOutcome.Allowed, result.Outcome);
         Assert.Equal("u-alice", result.Caller!.UserId);
         Assert.Equal("Alice A.", result.Caller.DisplayName);
-        Assert.Equal(["system:authenticated"], result.Caller.Groups);
+        Assert.Equal(["openldap_group://team-uuid", "system:authenticated"], result.Caller.Groups);
     }
 
     [Fact]
