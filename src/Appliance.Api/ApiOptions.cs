@@ -26,4 +26,7 @@ public sealed class ApiOptions
 
     /// <summary>Writes served at once (kube-apiserver's <c>--max-mutating-requests-inflight</c>, 200).</summary>
     public int MaxMutatingRequestsInFlight { get; set; } = 200;
+
+    /// <summary>Where the audit log of API requests is appended (JSON lines, 0600); null: no audit log.</summary>
+    public string? AuditLogPath { get; set; }
 }

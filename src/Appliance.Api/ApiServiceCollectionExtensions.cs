@@ -33,6 +33,8 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<LocalLogin>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
+        services.TryAddSingleton<ApiAuditLog>();
+        services.AddHostedService(static provider => provider.GetRequiredService<ApiAuditLog>());
         services.AddHostedService<ApiBootstrapper>();
         // The RBAC cache lists after the defaults exist, so the first request already sees them.
         services.TryAddSingleton<SecurityBootstrapper>();

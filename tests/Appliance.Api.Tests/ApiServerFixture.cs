@@ -45,6 +45,9 @@ public class ApiServerFixture : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>The API's audit log (JSON lines).</summary>
+    public string AuditLogPath => Path.Combine(_directory, "audit", "api.log");
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -57,6 +60,7 @@ public class ApiServerFixture : IAsyncLifetime
         builder.Services.AddApplianceApi(options =>
         {
             options.WatchBookmarkInterval = BookmarkInterval;
+            options.AuditLogPath = AuditLogPath;
             ConfigureApi(options);
         });
         _app = builder.Build();

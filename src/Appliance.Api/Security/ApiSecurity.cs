@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Appliance.Auth;
 using Appliance.Store;
 using Microsoft.AspNetCore.Http;
@@ -11,9 +12,10 @@ namespace Appliance.Api.Security;
 /// RBAC, and only then run the handler with the caller as a <see cref="RequestUser"/> feature. 401 and 403
 /// are Kubernetes Status bodies with kube-apiserver's wording.
 /// </summary>
-public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens serviceAccountTokens, RbacCache rbac, KeyValueStore store, ResourceRegistry registry, IOptions<ApiOptions> options, ILogger<ApiSecurity> logger)
+public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens serviceAccountTokens, RbacCache rbac, KeyValueStore store, ResourceRegistry registry, ApiAuditLog audit, IOptions<ApiOptions> options, ILogger<ApiSecurity> logger)
 {
     private const string BearerPrefix = "Bearer ";
+    private const string AnonymousUser = "system:anonymous";
 
     private readonly int _maxReads = options.Value.MaxRequestsInFlight;
     private readonly int _maxWrites = options.Value.MaxMutatingRequestsInFlight;
@@ -28,29 +30,38 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
+        long started = Stopwatch.GetTimestamp();
         RequestAttributes request = RequestAttributesReader.Read(context);
-        if (request.Verb == "watch")
-        {
-            // Long-running: bounded by its own timeout, not by the in-flight limits.
-            await ServeAsync(context, next, request).ConfigureAwait(false);
-            return;
-        }
-
-        bool mutating = request.Verb is not ("get" or "list");
-        if (!TryEnter(mutating))
-        {
-            context.Response.Headers.RetryAfter = "1";
-            await JsonResponses.WriteStatusAsync(context, ApiErrors.TooManyRequests()).ConfigureAwait(false);
-            return;
-        }
-
+        (string User, string? Impersonator) caller = (AnonymousUser, null);
         try
         {
-            await ServeAsync(context, next, request).ConfigureAwait(false);
+            if (request.Verb == "watch")
+            {
+                // Long-running: bounded by its own timeout, not by the in-flight limits.
+                caller = await ServeAsync(context, next, request).ConfigureAwait(false);
+                return;
+            }
+
+            bool mutating = request.Verb is not ("get" or "list");
+            if (!TryEnter(mutating))
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await JsonResponses.WriteStatusAsync(context, ApiErrors.TooManyRequests()).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                caller = await ServeAsync(context, next, request).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref mutating ? ref _writes : ref _reads);
+            }
         }
         finally
         {
-            Interlocked.Decrement(ref mutating ? ref _writes : ref _reads);
+            audit.Record(caller.User, caller.Impersonator, request.Verb, context.Request.Path.Value ?? "", context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
         }
     }
 
@@ -67,13 +78,14 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
         return false;
     }
 
-    private async Task ServeAsync(HttpContext context, RequestDelegate next, RequestAttributes request)
+    /// <summary>Authenticates, impersonates, authorizes and runs the handler; returns who was served and who asked for it.</summary>
+    private async Task<(string User, string? Impersonator)> ServeAsync(HttpContext context, RequestDelegate next, RequestAttributes request)
     {
         RequestUser? requester = Authenticate(context);
         if (requester is null)
         {
             await JsonResponses.WriteStatusAsync(context, ApiErrors.Unauthorized()).ConfigureAwait(false);
-            return;
+            return (AnonymousUser, null);
         }
 
         await rbac.WaitForWritesAsync(context.RequestAborted).ConfigureAwait(false);
@@ -82,16 +94,17 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
         if (impersonationError is not null)
         {
             await JsonResponses.WriteStatusAsync(context, impersonationError).ConfigureAwait(false);
-            return;
+            return (requester.Name, null);
         }
 
+        (string User, string? Impersonator) caller = (user.Name, ReferenceEquals(user, requester) ? null : requester.Name);
         if (!RbacAuthorizer.Authorize(snapshot, user, request).Allowed)
         {
             ApiStatus forbidden = request.IsResourceRequest
                 ? ApiErrors.Forbidden(request.ApiGroup, request.Resource, request.Name, RbacAuthorizer.DeniedMessage(user, request))
                 : ApiErrors.Forbidden("", "", "", RbacAuthorizer.DeniedMessage(user, request));
             await JsonResponses.WriteStatusAsync(context, forbidden).ConfigureAwait(false);
-            return;
+            return caller;
         }
 
         context.Features.Set(user);
@@ -102,6 +115,8 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
             // The write (if it succeeded) is at or below the store's revision now.
             rbac.NoteWrite(store.CurrentRevision);
         }
+
+        return caller;
     }
 
     /// <summary>The caller of a <c>Bearer token-xxxxx:SECRET</c> request; null (logged, without the token) otherwise.</summary>

@@ -68,7 +68,7 @@ public static class ApplianceServer
         // opens before the first request and closes after the last in-flight request has finished.
         builder.Services.AddApplianceStore(store => store.DatabasePath = dataDir.StorePath);
         builder.Services.AddApplianceAuth(dataDir.Path);
-        builder.Services.AddApplianceApi();
+        builder.Services.AddApplianceApi(api => api.AuditLogPath = Path.Combine(dataDir.Path, "audit", "api.log"));
         builder.Services.AddSingleton(dataDir);
         builder.Services.AddHostedService<AdminCredentials>();
         AddProxy(builder.Services, dataDir);

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Appliance.Api.Security;
+
+/// <summary>
+/// One JSON line per API request (DESIGN.md, "Defaults"): time, the user served as, who impersonated them,
+/// verb, path (no query string), status, duration. Requests only enqueue; a background task appends to
+/// <see cref="ApiOptions.AuditLogPath"/> (0600), and a full queue drops lines (counted) rather than slow
+/// requests. Never a token: credentials live in headers, which are not written.
+/// </summary>
+public sealed partial class ApiAuditLog(IOptions<ApiOptions> options, TimeProvider timeProvider, ILogger<ApiAuditLog> logger) : BackgroundService
+{
+    private const int Capacity = 4096;
+
+    private readonly Channel<ApiAuditEntry> _queue = Channel.CreateBounded<ApiAuditEntry>(new BoundedChannelOptions(Capacity)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private long _dropped;
+
+    /// <summary>Lines lost because the writer fell behind.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public bool Enabled => options.Value.AuditLogPath is not null;
+
+    public void Record(string user, string? impersonator, string verb, string path, int status, TimeSpan duration)
+    {
+        if (Enabled && !_queue.Writer.TryWrite(new ApiAuditEntry(timeProvider.GetUtcNow(), user, impersonator, verb, path, status, duration)))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        string? path = options.Value.AuditLogPath;
+        if (path is null)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        using var writer = new Utf8JsonWriter(file);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Drain(writer, file);
+                await file.FlushAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Lines of requests that finished before the stop are still written.
+            Drain(writer, file);
+        }
+    }
+
+    private void Drain(Utf8JsonWriter writer, FileStream file)
+    {
+        while (_queue.Reader.TryRead(out ApiAuditEntry entry))
+        {
+            try
+            {
+                writer.Reset(file);
+                writer.WriteStartObject();
+                writer.WriteString("time", entry.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteString("user", entry.User);
+                if (entry.Impersonator is not null)
+                {
+                    writer.WriteString("impersonator", entry.Impersonator);
+                }
+
+                writer.WriteString("verb", entry.Verb);
+                writer.WriteString("path", entry.Path);
+                writer.WriteNumber("status", entry.Status);
+                writer.WriteNumber("durationMs", Math.Round(entry.Duration.TotalMilliseconds, 3));
+                writer.WriteEndObject();
+                writer.Flush();
+                file.WriteByte((byte)'\n');
+            }
+            catch (IOException e)
+            {
+                LogWriteFailed(logger, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Could not write the API audit log: {Error}")]
+    private static partial void LogWriteFailed(ILogger logger, string error);
+
+    private readonly record struct ApiAuditEntry(DateTimeOffset Time, string User, string? Impersonator, string Verb, string Path, int Status, TimeSpan Duration);
+}
