@@ -33,6 +33,7 @@ public static class ApiEndpointRouteBuilderExtensions
         group.MapPost("/v3-public/localProviders/local", static context => context.RequestServices.GetRequiredService<LocalLogin>().HandleAsync(context));
         // The caller's own token, authenticated by itself: no RBAC rule is needed to give it up.
         group.MapPost("/v3/tokens", static context => context.RequestServices.GetRequiredService<TokenLogout>().HandleAsync(context));
+        group.MapPost("/v3/users", static context => context.RequestServices.GetRequiredService<PasswordChange>().HandleAsync(context));
         RequestDelegate resources = Secured(static context => context.RequestServices.GetRequiredService<ResourceEngine>().HandleAsync(context));
         group.Map("/api/v1/{resource}", resources);
         group.Map("/api/v1/{resource}/{name}", resources);

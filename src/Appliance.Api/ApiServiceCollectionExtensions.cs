@@ -33,6 +33,7 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<LocalLogin>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
+        services.TryAddSingleton<PasswordChange>();
         services.TryAddSingleton<ApiAuditLog>();
         services.AddHostedService(static provider => provider.GetRequiredService<ApiAuditLog>());
         services.AddHostedService<ApiBootstrapper>();

@@ -153,4 +153,28 @@ public sealed class LocalLoginTests(ApiServerFixture server) : IClassFixture<Api
         string stored = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)engine.Find(secrets, LocalPasswords.SystemNamespace, "password-" + userId)!["data"]!["hash"]!));
         Assert.StartsWith("$pbkdf2-sha512$i=210000$", stored, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ChangePassword_NeedsTheCurrentOne_AndALongEnoughNewOne_ThenOnlyTheNewOneLogsIn()
+    {
+        string userId = await CreateLocalUserAsync("first-password-here");
+        (_, JsonObject session) = await LoginAsync(new JsonObject { ["username"] = userId, ["password"] = "first-password-here" });
+        using HttpClient user = server.CreateClient((string)session["token"]!);
+
+        async Task<HttpStatusCode> ChangeAsync(string current, string replacement)
+        {
+            using HttpResponseMessage response = await user.PostAsync("/v3/users?action=changepassword",
+                ApiServerFixture.Json(new JsonObject { ["currentPassword"] = current, ["newPassword"] = replacement }));
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, await ChangeAsync("not-the-current-one", "second-password-here"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, await ChangeAsync("first-password-here", "short"));
+        Assert.Equal(HttpStatusCode.OK, await ChangeAsync("first-password-here", "second-password-here"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(new JsonObject { ["username"] = userId, ["password"] = "first-password-here" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await LoginAsync(new JsonObject { ["username"] = userId, ["password"] = "second-password-here" })).Status);
+        JsonObject stored = await ApiServerFixture.ReadObjectAsync(await server.Client.GetAsync("/apis/management.appliance.io/v1/users/" + userId));
+        Assert.False((bool)stored["mustChangePassword"]!);
+    }
 }

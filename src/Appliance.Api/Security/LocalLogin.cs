@@ -16,23 +16,21 @@ namespace Appliance.Api.Security;
 /// </summary>
 public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, TokenIssuer issuer, LoginThrottle throttle, ILogger<LocalLogin> logger)
 {
-    private const int MaxBodyBytes = 64 * 1024;
-
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.Request.Query["action"] != "login")
         {
-            await WriteErrorAsync(context, 404, "NotFound", "the only action here is login").ConfigureAwait(false);
+            await V3Responses.WriteErrorAsync(context, 404, "NotFound", "the only action here is login").ConfigureAwait(false);
             return;
         }
 
-        JsonObject? body = await ReadBodyAsync(context).ConfigureAwait(false);
+        JsonObject? body = await V3Responses.ReadBodyAsync(context).ConfigureAwait(false);
         string? username = Text(body?["username"]);
         string? password = Text(body?["password"]);
         if (body is null || username is null || password is null)
         {
-            await WriteErrorAsync(context, 400, "InvalidBodyContent", "the body must be a JSON object with username and password").ConfigureAwait(false);
+            await V3Responses.WriteErrorAsync(context, 400, "InvalidBodyContent", "the body must be a JSON object with username and password").ConfigureAwait(false);
             return;
         }
 
@@ -41,7 +39,7 @@ public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, To
         if (wait > TimeSpan.Zero)
         {
             context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-            await WriteErrorAsync(context, 429, "TooManyRequests", "too many failed logins; try again later").ConfigureAwait(false);
+            await V3Responses.WriteErrorAsync(context, 429, "TooManyRequests", "too many failed logins; try again later").ConfigureAwait(false);
             return;
         }
 
@@ -51,7 +49,7 @@ public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, To
         {
             throttle.Failed(username, address);
             Log.LoginFailed(logger, "local", address);
-            await WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
+            await V3Responses.WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
             return;
         }
 
@@ -85,41 +83,6 @@ public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, To
 
         return null;
     }
-
-    private static async Task<JsonObject?> ReadBodyAsync(HttpContext context)
-    {
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[4096];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        try
-        {
-            return JsonNode.Parse(buffer.ToArray()) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Rancher's v3 error body: <c>{"type":"error","status","code","message"}</c>.</summary>
-    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
-        => JsonResponses.WriteObjectAsync(context, status, new JsonObject
-        {
-            ["type"] = "error",
-            ["status"] = status.ToString(CultureInfo.InvariantCulture),
-            ["code"] = code,
-            ["message"] = message,
-        });
 
     private static string? Text(JsonNode? node) => FieldRules.Text(node);
 }

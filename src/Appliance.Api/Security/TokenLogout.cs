@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Appliance.Auth;
 using Appliance.Store;
@@ -19,20 +18,20 @@ public sealed class TokenLogout(ApiSecurity security, ResourceEngine engine, Key
         string? action = context.Request.Query["action"];
         if (action is not ("logout" or "logoutAll"))
         {
-            await WriteAsync(context, 404, Error(404, "NotFound", "the actions here are logout and logoutAll")).ConfigureAwait(false);
+            await V3Responses.WriteErrorAsync(context, 404, "NotFound", "the actions here are logout and logoutAll").ConfigureAwait(false);
             return;
         }
 
         RequestUser? user = security.Authenticate(context);
         if (user is null)
         {
-            await WriteAsync(context, 401, Error(401, "Unauthorized", "authentication failed")).ConfigureAwait(false);
+            await V3Responses.WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
             return;
         }
 
         if (!user.Extra.TryGetValue("requesttokenid", out IReadOnlyList<string>? tokenIds) || tokenIds.Count != 1)
         {
-            await WriteAsync(context, 400, Error(400, "InvalidAction", "only a token from a login or an API key can log out")).ConfigureAwait(false);
+            await V3Responses.WriteErrorAsync(context, 400, "InvalidAction", "only a token from a login or an API key can log out").ConfigureAwait(false);
             return;
         }
 
@@ -52,16 +51,6 @@ public sealed class TokenLogout(ApiSecurity security, ResourceEngine engine, Key
             }
         }
 
-        await WriteAsync(context, 200, []).ConfigureAwait(false);
+        await JsonResponses.WriteObjectAsync(context, 200, []).ConfigureAwait(false);
     }
-
-    private static JsonObject Error(int status, string code, string message) => new()
-    {
-        ["type"] = "error",
-        ["status"] = status.ToString(CultureInfo.InvariantCulture),
-        ["code"] = code,
-        ["message"] = message,
-    };
-
-    private static Task WriteAsync(HttpContext context, int status, JsonObject body) => JsonResponses.WriteObjectAsync(context, status, body);
 }

@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Appliance.Api.Security;
+
+/// <summary>The bodies of the Rancher-shaped <c>/v3</c> and <c>/v3-public</c> actions (login, logout, password).</summary>
+internal static class V3Responses
+{
+    private const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>Rancher's v3 error body: <c>{"type":"error","status","code","message"}</c>.</summary>
+    public static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
+        => JsonResponses.WriteObjectAsync(context, status, new JsonObject
+        {
+            ["type"] = "error",
+            ["status"] = status.ToString(CultureInfo.InvariantCulture),
+            ["code"] = code,
+            ["message"] = message,
+        });
+
+    /// <summary>The request body as a JSON object; null when it is not one or is over 64 KiB.</summary>
+    public static async Task<JsonObject?> ReadBodyAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[4096];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return JsonNode.Parse(buffer.ToArray()) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
