@@ -26,10 +26,40 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await SetUpAsync();
+        }
+        catch
+        {
+            // xUnit does not dispose a test whose set-up failed: stop the servers here, or they outlive the run.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task SetUpAsync()
+    {
         Task<ApplianceProcess> management = ApplianceProcess.StartServerAsync(_managementDir.Path);
         Task<ApplianceProcess> downstream = ApplianceProcess.StartServerAsync(_downstreamDir.Path);
-        _management = await management;
-        _downstream = await downstream;
+        try
+        {
+            await Task.WhenAll(management, downstream);
+        }
+        finally
+        {
+            // Whichever started is kept, so DisposeAsync stops it even when the other failed.
+            if (management.IsCompletedSuccessfully)
+            {
+                _management = await management;
+            }
+
+            if (downstream.IsCompletedSuccessfully)
+            {
+                _downstream = await downstream;
+            }
+        }
+
         _a = AdminClient(_management, _managementDir.Path);
         _b = AdminClient(_downstream, _downstreamDir.Path);
 
@@ -97,14 +127,17 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
     {
         _a?.Dispose();
         _b?.Dispose();
+        _a = _b = null!;
         if (_management is not null)
         {
             await _management.DisposeAsync();
+            _management = null!;
         }
 
         if (_downstream is not null)
         {
             await _downstream.DisposeAsync();
+            _downstream = null!;
         }
 
         _managementDir.Dispose();
