@@ -113,6 +113,8 @@ cat > "$WORK/host/LoadHost.csproj" <<EOF
   </PropertyGroup>
   <ItemGroup>
     <ProjectReference Include="$ROOT/src/Appliance.Proxy/Appliance.Proxy.csproj" />
+    <!-- The same in-memory upstream and seam doubles as the proxy tests and benchmarks. -->
+    <Compile Include="$ROOT/tests/Shared/InMemoryUpstream.cs" />
   </ItemGroup>
 </Project>
 EOF
@@ -122,6 +124,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Appliance.Proxy;
+using Appliance.Proxy.Testing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 int port = int.Parse(args[0]);
@@ -139,8 +142,8 @@ var dialer = new TcpDialer(upstreamPort);
 clusters.Set(new ClusterUpstream("c1", dialer, "10.0.0.5:6443", args[5], maxIdleConnections: int.Parse(Environment.GetEnvironmentVariable("LOAD_POOL") ?? "32")));
 byte[] memoryResponse = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {new FileInfo(args[6]).Length}\r\n\r\n")
     .Concat(File.ReadAllBytes(args[6])).ToArray();
-clusters.Set(new ClusterUpstream("mem", new MemoryDialer(memoryResponse), "10.0.0.5:6443", args[5]));
-await using var proxy = new ProxyServer(new ProxyOptions(), new StaticAuthenticator(token, caller), clusters, new DiscardAuditSink());
+clusters.Set(new ClusterUpstream("mem", new InMemoryDialer(memoryResponse), "10.0.0.5:6443", args[5]));
+await using var proxy = new ProxyServer(new ProxyOptions(), new StaticAuthenticator(token, caller), clusters, new NullAuditSink());
 byte[] fixedBody = File.ReadAllBytes(args[6]);
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
@@ -161,72 +164,6 @@ app.MapGet("/healthz", () => "ok");
 app.MapGet("/fixed", () => Results.Bytes(fixedBody, "application/json"));
 app.MapGet("/dials", () => dialer.Dials.ToString(System.Globalization.CultureInfo.InvariantCulture));
 await app.RunAsync();
-
-sealed class StaticAuthenticator(byte[] token, ProxyCaller caller) : IProxyAuthenticator
-{
-    public ValueTask<ProxyAuthResult> AuthenticateAsync(ProxyCredentialScheme scheme, ReadOnlyMemory<byte> credential, ReadOnlyMemory<byte> clusterId, CancellationToken cancellationToken) =>
-        new(credential.Span.SequenceEqual(token) ? ProxyAuthResult.Allowed(caller) : ProxyAuthResult.Unauthenticated);
-}
-
-sealed class DiscardAuditSink : IProxyAuditSink
-{
-    public void Write(ReadOnlySpan<byte> line)
-    {
-    }
-}
-
-/// <summary>An upstream inside the process (no socket), to tell the proxy's cost from the upstream hop's.</summary>
-sealed class MemoryDialer(byte[] response) : IUpstreamDialer
-{
-    public ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken) => new(new MemoryUpstream(response));
-}
-
-sealed class MemoryUpstream(byte[] response) : Stream
-{
-    private readonly byte[] _received = new byte[64 * 1024];
-    private int _receivedLength;
-    private int _responseOffset = -1;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        buffer.CopyTo(_received.AsSpan(_receivedLength));
-        _receivedLength += buffer.Length;
-        if (_received.AsSpan(0, _receivedLength).EndsWith("\r\n\r\n"u8))
-        {
-            _receivedLength = 0;
-            _responseOffset = 0;
-        }
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return default;
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        int count = Math.Min(buffer.Length, response.Length - _responseOffset);
-        response.AsSpan(_responseOffset, count).CopyTo(buffer);
-        _responseOffset += count;
-        return count;
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public override void Flush() { }
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-}
 
 sealed class TcpDialer(int port) : IUpstreamDialer
 {

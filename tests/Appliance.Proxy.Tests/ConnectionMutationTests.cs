@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Appliance.Proxy.Testing;
 
 namespace Appliance.Proxy.Tests;
 
@@ -34,7 +35,7 @@ public class ConnectionMutationTests
         for (int iteration = 0; iteration < 300; iteration++)
         {
             byte[] input = Mutate(Encoding.Latin1.GetBytes(Requests[random.Next(Requests.Length)]), random);
-            await using var proxy = new InMemoryProxy(ForwardingAllocationTests.Response, options);
+            await using InMemoryProxyConnection proxy = InMemoryProxy.Create(ForwardingAllocationTests.Response, options);
 
             byte[] answer = await proxy.SendAndCloseAsync(input, TimeSpan.FromSeconds(10));
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Appliance.Proxy.Testing;
 
 namespace Appliance.Proxy.Tests;
 
@@ -25,7 +26,7 @@ public class ForwardingAllocationTests
     [Fact]
     public async Task WholeRequestPath_AllocatesNothing_InSteadyState()
     {
-        await using var proxy = new InMemoryProxy(Response);
+        await using InMemoryProxyConnection proxy = InMemoryProxy.Create(Response);
         byte[] request = Request;
         long expected = 0;
         for (int i = 0; i < 200; i++)

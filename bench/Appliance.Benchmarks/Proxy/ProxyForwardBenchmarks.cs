@@ -1,5 +1,6 @@
 using System.Text;
 using Appliance.Proxy;
+using Appliance.Proxy.Testing;
 using BenchmarkDotNet.Attributes;
 
 namespace Appliance.Benchmarks.Proxy;
@@ -41,7 +42,7 @@ public class ProxyForwardBenchmarks
         var clusters = new ClusterDirectory();
         clusters.Set(new ClusterUpstream("c-m-abc12", new InMemoryDialer(response), "10.0.0.5:6443",
             "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6Y2F0dGxlLXN5c3RlbTppbXBlcnNvbmF0b3IifQ.c2lnbmF0dXJl"));
-        var server = new ProxyServer(new ProxyOptions(), new CachedAuthenticator(Encoding.ASCII.GetBytes(Token), caller), clusters, new NullAuditSink());
+        var server = new ProxyServer(new ProxyOptions(), new StaticAuthenticator(Encoding.ASCII.GetBytes(Token), caller), clusters, new NullAuditSink());
         _connection = new InMemoryProxyConnection(server);
         _request = Encoding.ASCII.GetBytes(KubectlRequests.Heads[1]); // kubectl get pods
         _expectedLength = _connection.Forward(_request);

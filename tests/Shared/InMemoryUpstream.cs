@@ -1,61 +1,12 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using Appliance.Proxy;
 
-namespace Appliance.Benchmarks.Proxy;
+namespace Appliance.Proxy.Testing;
 
-/// <summary>
-/// One proxy connection on in-memory pipes with inline schedulers, in front of an upstream that answers
-/// every request head with a fixed response: a forwarded request runs start to end inside the client's flush,
-/// so a benchmark operation is exactly the proxy's per-request work.
-/// </summary>
-internal sealed class InMemoryProxyConnection : IAsyncDisposable
-{
-    private static readonly PipeOptions Inline = new(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
+// Test doubles of the proxy's seams, shared as source by the proxy tests, the benchmarks and
+// bench/proxy-load.sh's host, so the three measure and check the same thing.
 
-    private readonly Pipe _clientToProxy = new(Inline);
-    private readonly Pipe _proxyToClient = new(Inline);
-    private readonly ProxyServer _server;
-    private readonly Task _connection;
-
-    public InMemoryProxyConnection(ProxyServer server)
-    {
-        _server = server;
-        _connection = server.ServeAsync(new DuplexPipe(_clientToProxy.Reader, _proxyToClient.Writer), "benchmark", CancellationToken.None);
-    }
-
-    /// <summary>Sends one request and takes the whole answer; 0 when it did not complete inline (a broken setup).</summary>
-    public long Forward(byte[] request)
-    {
-        _clientToProxy.Writer.Write(request);
-        ValueTask<FlushResult> flushed = _clientToProxy.Writer.FlushAsync();
-        if (!flushed.IsCompletedSuccessfully || !_proxyToClient.Reader.TryRead(out ReadResult result))
-        {
-            return 0;
-        }
-
-        long length = result.Buffer.Length;
-        _proxyToClient.Reader.AdvanceTo(result.Buffer.End);
-        return length;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _clientToProxy.Writer.CompleteAsync();
-        await _connection;
-        await _server.DisposeAsync();
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
-}
-
-/// <summary>The auth layer's cache hit: the token compared as bytes, a completed ValueTask.</summary>
-internal sealed class CachedAuthenticator(byte[] token, ProxyCaller caller) : IProxyAuthenticator
+/// <summary>A cache hit of the auth layer: one token compared as bytes, a completed ValueTask.</summary>
+internal sealed class StaticAuthenticator(byte[] token, ProxyCaller caller) : IProxyAuthenticator
 {
     public ValueTask<ProxyAuthResult> AuthenticateAsync(ProxyCredentialScheme scheme, ReadOnlyMemory<byte> credential, ReadOnlyMemory<byte> clusterId, CancellationToken cancellationToken) =>
         new(credential.Span.SequenceEqual(token) ? ProxyAuthResult.Allowed(caller) : ProxyAuthResult.Unauthenticated);
@@ -68,6 +19,7 @@ internal sealed class NullAuditSink : IProxyAuditSink
     }
 }
 
+/// <summary>An upstream inside the process (no socket): <see cref="FixedResponseUpstream"/>.</summary>
 internal sealed class InMemoryDialer(byte[] response) : IUpstreamDialer
 {
     public ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken) => new(new FixedResponseUpstream(response));
@@ -113,7 +65,7 @@ internal sealed class FixedResponseUpstream(byte[] response) : Stream
     {
         if (_responseOffset < 0)
         {
-            throw new InvalidOperationException("a read with no request outstanding would wait");
+            throw new InvalidOperationException("a read with no request outstanding: the proxy would wait here");
         }
 
         int count = Math.Min(buffer.Length, response.Length - _responseOffset);
