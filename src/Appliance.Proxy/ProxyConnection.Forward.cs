@@ -457,7 +457,7 @@ internal sealed partial class ProxyConnection
             {
                 HeaderKind.Connection or HeaderKind.HopByHop or HeaderKind.TransferEncoding or HeaderKind.ContentLength => true,
                 HeaderKind.Upgrade => !switching,
-                _ => response.HasConnectionField && IsNamedByResponseConnection(bytes, response.Fields, field.Name(bytes)),
+                _ => response.HasConnectionField && HttpHead.IsNamedByConnection(bytes, response.Fields, field.Name(bytes)),
             };
             if (!drop)
             {
@@ -500,29 +500,6 @@ internal sealed partial class ProxyConnection
 
         Append(destination, ref position, "\r\n"u8);
         _output.Advance(position);
-    }
-
-    private static bool IsNamedByResponseConnection(ReadOnlySpan<byte> bytes, ReadOnlySpan<HeaderField> fields, ReadOnlySpan<byte> name)
-    {
-        foreach (HeaderField field in fields)
-        {
-            if (field.Kind != HeaderKind.Connection)
-            {
-                continue;
-            }
-
-            ReadOnlySpan<byte> options = field.Value(bytes);
-            int position = 0;
-            while (HttpCharacters.TryReadListElement(options, ref position, out ReadOnlySpan<byte> option))
-            {
-                if (Ascii.EqualsIgnoreCase(option, name))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
     }
 
     /// <summary>

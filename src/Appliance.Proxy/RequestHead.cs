@@ -104,24 +104,7 @@ internal sealed class RequestHead
     /// <summary>Points this head at its bytes; copies them only when they straddle segments.</summary>
     internal ReadOnlySpan<byte> Attach(in ReadOnlySequence<byte> head)
     {
-        if (head.IsSingleSegment)
-        {
-            _bytes = head.First;
-        }
-        else
-        {
-            // Grown in powers of two and kept for the connection: a Raspberry Pi holding hundreds of watch
-            // connections should not pay the whole head limit for each one that ever saw a straddling head.
-            int length = (int)head.Length;
-            if (_straddleCopy is null || _straddleCopy.Length < length)
-            {
-                _straddleCopy = new byte[Math.Min(MaxHeadBytes, (int)Math.Max(1024, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length)))];
-            }
-
-            head.CopyTo(_straddleCopy);
-            _bytes = _straddleCopy.AsMemory(0, length);
-        }
-
+        _bytes = HttpHead.Attach(head, ref _straddleCopy, MaxHeadBytes);
         return _bytes.Span;
     }
 

@@ -150,31 +150,8 @@ internal static class RequestHeadRewriter
 
         // Anything else the client declared hop-by-hop in Connection (RFC 9110 section 7.6.1). This can
         // only remove client headers: ours are appended after this loop.
-        _ => hasConnection && IsNamedByConnection(bytes, fields, name),
+        _ => hasConnection && HttpHead.IsNamedByConnection(bytes, fields, name),
     };
-
-    private static bool IsNamedByConnection(ReadOnlySpan<byte> bytes, ReadOnlySpan<HeaderField> fields, ReadOnlySpan<byte> name)
-    {
-        foreach (HeaderField field in fields)
-        {
-            if (field.Kind != HeaderKind.Connection)
-            {
-                continue;
-            }
-
-            ReadOnlySpan<byte> options = field.Value(bytes);
-            int position = 0;
-            while (HttpCharacters.TryReadListElement(options, ref position, out ReadOnlySpan<byte> option))
-            {
-                if (Ascii.EqualsIgnoreCase(option, name))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>Whether the rewritten request asks the upstream for a tunnel (see <see cref="IsTunnelledUpgrade(ReadOnlySpan{byte}, ReadOnlySpan{HeaderField})"/>).</summary>
     public static bool IsTunnelledUpgrade(RequestHead request) => request.IsUpgradeRequest && IsTunnelledUpgrade(request.Bytes, request.Fields);

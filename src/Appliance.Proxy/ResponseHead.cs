@@ -56,22 +56,7 @@ internal sealed class ResponseHead
 
     internal ReadOnlySpan<byte> Attach(in ReadOnlySequence<byte> head)
     {
-        if (head.IsSingleSegment)
-        {
-            _bytes = head.First;
-        }
-        else
-        {
-            int length = (int)head.Length;
-            if (_straddleCopy is null || _straddleCopy.Length < length)
-            {
-                _straddleCopy = new byte[Math.Min(MaxHeadBytes, (int)Math.Max(1024, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length)))];
-            }
-
-            head.CopyTo(_straddleCopy);
-            _bytes = _straddleCopy.AsMemory(0, length);
-        }
-
+        _bytes = HttpHead.Attach(head, ref _straddleCopy, MaxHeadBytes);
         return _bytes.Span;
     }
 

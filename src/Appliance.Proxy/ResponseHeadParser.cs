@@ -10,8 +10,6 @@ namespace Appliance.Proxy;
 /// </summary>
 internal static class ResponseHeadParser
 {
-    private static ReadOnlySpan<byte> HeadTerminator => "\r\n\r\n"u8;
-
     /// <summary>Parses one response head from the start of <paramref name="buffer"/>.</summary>
     /// <param name="requestWasHead">The request was HEAD: whatever the framing fields say, there is no body (RFC 9110 section 9.3.2).</param>
     /// <returns>True when complete; false with <paramref name="invalid"/> false when more is needed.</returns>
@@ -21,7 +19,7 @@ internal static class ResponseHeadParser
         consumed = buffer.Start;
         invalid = false;
         ReadOnlySequence<byte> limited = buffer.Length > ResponseHead.MaxHeadBytes ? buffer.Slice(0, ResponseHead.MaxHeadBytes) : buffer;
-        long headLength = FindHeadLength(limited);
+        long headLength = HttpHead.FindLength(limited);
         if (headLength < 0)
         {
             invalid = buffer.Length >= ResponseHead.MaxHeadBytes;
@@ -38,23 +36,6 @@ internal static class ResponseHeadParser
 
         consumed = buffer.GetPosition(headLength);
         return true;
-    }
-
-    private static long FindHeadLength(in ReadOnlySequence<byte> limited)
-    {
-        int inFirst = limited.FirstSpan.IndexOf(HeadTerminator);
-        if (inFirst >= 0)
-        {
-            return inFirst + HeadTerminator.Length;
-        }
-
-        if (limited.IsSingleSegment)
-        {
-            return -1;
-        }
-
-        var reader = new SequenceReader<byte>(limited);
-        return reader.TryReadTo(out ReadOnlySequence<byte> _, HeadTerminator, advancePastDelimiter: true) ? reader.Consumed : -1;
     }
 
     private static bool TryParseHead(ReadOnlySpan<byte> bytes, ResponseHead head, bool requestWasHead)
