@@ -71,4 +71,23 @@ public sealed class RbacCacheTests : IAsyncLifetime
             await cache.StopAsync(CancellationToken.None);
         }
     }
+
+    [Fact]
+    public async Task WritesOfOtherKinds_MoveTheRevisionOn_WithoutRebuildingTheSnapshot()
+    {
+        using var cache = new RbacCache(_services, NullLogger<RbacCache>.Instance);
+        await cache.StartAsync(CancellationToken.None);
+        try
+        {
+            RbacSnapshot before = cache.Snapshot;
+            WriteResult written = await _store.CreateAsync("/registry/core/configmaps/default/unrelated", Encoding.UTF8.GetBytes("{}"));
+            cache.NoteWrite(written.Revision);
+            await cache.WaitForWritesAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Same(before, cache.Snapshot);
+        }
+        finally
+        {
+            await cache.StopAsync(CancellationToken.None);
+        }
+    }
 }

@@ -130,6 +130,7 @@ public sealed class RbacCache(IServiceProvider services, ILogger<RbacCache> logg
                 using StoreWatcher watcher = store.Watch(WatchPrefix, revision);
                 while (await watcher.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
                 {
+                    bool changed = false;
                     while (watcher.TryRead(out WatchEvent? change))
                     {
                         if (!IsRbacKey(change.Key))
@@ -137,6 +138,7 @@ public sealed class RbacCache(IServiceProvider services, ILogger<RbacCache> logg
                             continue;
                         }
 
+                        changed = true;
                         if (change.Type == WatchEventType.Delete)
                         {
                             _objects.Remove(change.Key);
@@ -147,7 +149,8 @@ public sealed class RbacCache(IServiceProvider services, ILogger<RbacCache> logg
                         }
                     }
 
-                    Publish(watcher.Revision);
+                    // Most writes are not RBAC: then only the revision moves on (for WaitForWritesAsync), no rebuild.
+                    Publish(watcher.Revision, rebuild: changed);
                 }
 
                 if (watcher.Status == StoreStatus.Closed)
@@ -165,11 +168,19 @@ public sealed class RbacCache(IServiceProvider services, ILogger<RbacCache> logg
         }
     }
 
-    private void Publish(long revision)
+    private void Publish(long revision, bool rebuild = true)
     {
-        _snapshot = RbacSnapshot.Build(_objects);
-        Interlocked.Exchange(ref _revision, revision);
-        Interlocked.Exchange(ref _published, NewSignal()).TrySetResult();
+        if (rebuild)
+        {
+            _snapshot = RbacSnapshot.Build(_objects);
+        }
+
+        long previous = Interlocked.Exchange(ref _revision, revision);
+        if (rebuild || Interlocked.Read(ref _writtenRevision) > previous)
+        {
+            // Someone may be waiting for this revision: wake them.
+            Interlocked.Exchange(ref _published, NewSignal()).TrySetResult();
+        }
     }
 
     private const string WatchPrefix = "/registry/";
