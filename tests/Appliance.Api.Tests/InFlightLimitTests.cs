@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Appliance.Api.Security;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Api.Tests;
 
@@ -40,43 +42,23 @@ public sealed class InFlightLimitTests(OneAtATimeApiServerFixture server) : ICla
     {
         string ns = await server.CreateNamespaceAsync();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var heldContent = new HeldBody(release);
+        heldContent.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         using HttpClient heldClient = server.CreateClient(server.AdminToken);
-        Task<HttpResponseMessage> StartHeld()
+        Task<HttpResponseMessage> held = heldClient.PostAsync($"/api/v1/namespaces/{ns}/configmaps", heldContent);
+
+        // The held create occupies the one write slot once the server reads its body; nothing else writes
+        // meanwhile, so it cannot itself be the one refused.
+        ApiSecurity gate = server.Services.GetRequiredService<ApiSecurity>();
+        for (int attempt = 0; attempt < 400 && gate.WritesInFlight == 0; attempt++)
         {
-            var content = new HeldBody(release);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-            return heldClient.PostAsync($"/api/v1/namespaces/{ns}/configmaps", content);
+            await Task.Delay(25);
         }
 
-        Task<HttpResponseMessage> held = StartHeld();
-
-        // The held create occupies the one write slot as soon as the server reads its body. It can itself be
-        // refused when it arrives while a probe holds the slot: then it is sent again.
-        HttpResponseMessage? refused = null;
-        for (int attempt = 0; attempt < 200 && refused is null; attempt++)
-        {
-            if (held.IsCompleted)
-            {
-                (await held).Dispose();
-                held = StartHeld();
-                await Task.Delay(20);
-                continue;
-            }
-
-            HttpResponseMessage response = await server.Client.PostAsync($"/api/v1/namespaces/{ns}/configmaps",
-                ApiServerFixture.Json(new JsonObject { ["metadata"] = new JsonObject { ["name"] = "probe-" + attempt } }));
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                refused = response;
-            }
-            else
-            {
-                response.Dispose();
-                await Task.Delay(20);
-            }
-        }
-
-        Assert.NotNull(refused);
+        Assert.Equal(1, gate.WritesInFlight);
+        HttpResponseMessage refused = await server.Client.PostAsync($"/api/v1/namespaces/{ns}/configmaps",
+            ApiServerFixture.Json(new JsonObject { ["metadata"] = new JsonObject { ["name"] = "probe" } }));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         using (refused)
         {
             Assert.Equal("1", refused.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -22,6 +22,9 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
     private int _reads;
     private int _writes;
 
+    /// <summary>Writes being served now (counted against <see cref="ApiOptions.MaxMutatingRequestsInFlight"/>).</summary>
+    internal int WritesInFlight => Volatile.Read(ref _writes);
+
     /// <summary>The caller a handler serves, set by the gate before the handler runs.</summary>
     public static RequestUser CurrentUser(HttpContext context)
         => context?.Features.Get<RequestUser>() ?? throw new InvalidOperationException("The request did not pass the API security gate.");
