@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Clusters.Tests;
+
+/// <summary>Keeps every formatted log line, so tests can check that a failure was logged clearly.</summary>
+internal sealed class TunnelTestLogger : ILogger
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        => _lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
+
+    public bool Contains(string text)
+    {
+        foreach (string line in _lines)
+        {
+            if (line.Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
