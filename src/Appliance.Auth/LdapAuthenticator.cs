@@ -229,6 +229,13 @@ public sealed partial class LdapAuthenticator : IDisposable
             stage = LdapStage.UserBind;
             connection.Bind(new NetworkCredential(entry.DistinguishedName, password));
 
+            // After the user's bind, never before it: refusing a disabled account up front would tell
+            // anyone who knows only the login name that the account exists and is disabled.
+            if (CheckEnabled(server, entry) is { } refusal)
+            {
+                return LdapLoginResult.Failure(refusal);
+            }
+
             // Back to the service account: the user may not be allowed to read groups.
             stage = LdapStage.GroupSearch;
             connection.Bind(serviceAccount);
@@ -266,7 +273,7 @@ public sealed partial class LdapAuthenticator : IDisposable
         switch (errorCode)
         {
             case InvalidCredentials when stage == LdapStage.UserBind:
-                return LdapLoginResult.Failure(LdapLoginStatus.InvalidCredentials);
+                return LdapLoginResult.Failure(StatusOfRefusedBind(serverMessage));
             case InvalidCredentials when stage == LdapStage.ServiceBind:
                 return LdapLoginResult.Failure(LdapLoginStatus.ServiceAccountRejected);
             case LocalTimeout:
@@ -322,6 +329,11 @@ public sealed partial class LdapAuthenticator : IDisposable
     {
         var filter = $"(&(objectClass={_settings.UserObjectClass})({_settings.LoginAttribute}={LdapFilter.Escape(username)}))";
         List<string> attributes = [_settings.UniqueIdAttribute, _settings.LoginAttribute, _settings.DisplayNameAttribute];
+        if (_settings.UserEnabledAttribute.Length > 0)
+        {
+            attributes.Add(_settings.UserEnabledAttribute);
+        }
+
         if (_settings.GroupMembership == LdapGroupMembership.MemberOf)
         {
             attributes.Add("memberOf");

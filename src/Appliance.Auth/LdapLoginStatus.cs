@@ -30,4 +30,19 @@ public enum LdapLoginStatus
 
     /// <summary>The directory answered a search with an error (for example a search base that does not exist).</summary>
     DirectoryError,
+
+    /// <summary>
+    /// The account is disabled: the DC said so when the right password was given (AD bind sub-code 533), or the
+    /// user bound and <see cref="LdapSettings.UserEnabledAttribute"/> has a bit of <see cref="LdapSettings.UserDisabledBitMask"/>.
+    /// </summary>
+    AccountDisabled,
+
+    /// <summary>The DC locked the account out after too many bad passwords (AD bind sub-code 775).</summary>
+    AccountLockedOut,
+
+    /// <summary>The account's end date (accountExpires) has passed (AD bind sub-code 701).</summary>
+    AccountExpired,
+
+    /// <summary>The password expired or must be changed at next logon (AD bind sub-codes 532 and 773); the user changes it in the directory.</summary>
+    PasswordExpired,
 }

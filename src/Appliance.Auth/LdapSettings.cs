@@ -73,6 +73,19 @@ public sealed record LdapSettings
     /// </summary>
     public bool UseMatchingRuleInChain { get; init; }
 
+    /// <summary>
+    /// The user attribute whose bits mark a disabled account (AD: userAccountControl), like Rancher's setting of
+    /// the same name; empty for none. Checked after the user's bind succeeded, so only someone who knows the
+    /// password learns that the account is disabled (AD itself refuses such a bind, with sub-code 533).
+    /// </summary>
+    public string UserEnabledAttribute { get; init; } = "";
+
+    /// <summary>The bits of <see cref="UserEnabledAttribute"/> of which any one marks the account disabled (AD: ACCOUNTDISABLE, 0x2).</summary>
+    public long UserDisabledBitMask { get; init; } = ActiveDirectoryAccountDisable;
+
+    /// <summary>userAccountControl's ACCOUNTDISABLE bit.</summary>
+    public const long ActiveDirectoryAccountDisable = 0x2;
+
     /// <summary>Which principal schemes this directory's users and groups get.</summary>
     public PrincipalKind UserPrincipalKind { get; init; } = PrincipalKind.OpenLdapUser;
 
@@ -107,6 +120,7 @@ public sealed record LdapSettings
         GroupMembership = LdapGroupMembership.MemberDn,
         GroupMemberAttribute = "member",
         UseMatchingRuleInChain = true,
+        UserEnabledAttribute = "userAccountControl",
         UserPrincipalKind = PrincipalKind.ActiveDirectoryUser,
         GroupPrincipalKind = PrincipalKind.ActiveDirectoryGroup,
     };
@@ -158,6 +172,16 @@ public sealed record LdapSettings
             {
                 problems.Add($"The {name} '{value}' is not an LDAP attribute or class name.");
             }
+        }
+
+        if (UserEnabledAttribute.Length > 0 && !UserEnabledAttribute.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
+        {
+            problems.Add($"The user enabled attribute '{UserEnabledAttribute}' is not an LDAP attribute name.");
+        }
+
+        if (UserEnabledAttribute.Length > 0 && UserDisabledBitMask <= 0)
+        {
+            problems.Add("The user disabled bit mask must name at least one bit when a user enabled attribute is set.");
         }
 
         if (NestedGroupDepth is < 0 or > 50)
