@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests (or .ci/run) use. Later parts add theirs here (slapd, ldap-utils, ...).
-packages=(curl slapd ldap-utils)
+# Samba's AD DC: samba, plus what its Recommends would bring and --no-install-recommends leaves out
+# (samba-ad-provision: the AD schema; samba-dsdb-modules: the directory's ldb modules;
+# samba-vfs-modules: acl_xattr, which provision sets on sysvol); iproute2 brings its namespace's loopback up.
+packages=(curl slapd ldap-utils samba samba-ad-provision samba-dsdb-modules samba-vfs-modules iproute2)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
