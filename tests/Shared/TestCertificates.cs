@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Appliance.Auth.Tests;
+namespace Appliance.Auth.Testing;
 
 /// <summary>A throwaway CA and a server certificate for 127.0.0.1 / localhost that it signed.</summary>
 internal static class TestCertificates

@@ -4,12 +4,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Appliance.Auth.Tests;
+namespace Appliance.Auth.Testing;
 
 /// <summary>
-/// A real OpenLDAP slapd for the whole test assembly: its own slapd.conf (mdb, memberof and refint
-/// overlays, TLS with a CA made here), a directory loaded with slapadd, listening on free loopback
-/// ports for ldap:// and ldaps://, stopped by PID at the end.
+/// A real OpenLDAP slapd: its own slapd.conf (mdb, memberof and refint overlays, TLS with a CA made
+/// here), a directory loaded with slapadd, listening on free loopback ports for ldap:// and ldaps://,
+/// stopped by PID at the end. Shared as source by the Auth and API tests, each of which runs one per
+/// collection; tests that change the directory do it as its root (<see cref="AddPerson"/> and the
+/// like) on entries of their own.
 /// </summary>
 public sealed class SlapdFixture : IAsyncLifetime
 {
@@ -20,6 +22,8 @@ public sealed class SlapdFixture : IAsyncLifetime
     public const string Groups = "ou=groups," + Suffix;
     public const string ServiceAccountDn = "cn=reader,ou=system," + Suffix;
     public const string ServiceAccountPassword = "reader-secret-1";
+    public const string RootDn = "cn=admin," + Suffix;
+    public const string RootPassword = "root-secret-1";
 
     /// <summary>The login names and passwords loaded, one per user in the LDIF.</summary>
     public static readonly IReadOnlyDictionary<string, string> Passwords = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -126,6 +130,79 @@ public sealed class SlapdFixture : IAsyncLifetime
             Port = port ?? (tls == LdapTlsMode.Ldaps ? LdapsPort : LdapPort),
             Timeout = TimeSpan.FromSeconds(5),
         };
+    }
+
+    public static string PersonDn(string uid) => $"uid={uid},{People}";
+
+    public static string GroupDn(string cn) => $"cn={cn},{Groups}";
+
+    /// <summary>Adds an inetOrgPerson under <see cref="People"/>; returns its DN.</summary>
+    public string AddPerson(string uid, string cn, string password)
+    {
+        var dn = PersonDn(uid);
+        Send(new AddRequest(dn,
+            new DirectoryAttribute("objectClass", "inetOrgPerson"),
+            new DirectoryAttribute("uid", uid),
+            new DirectoryAttribute("cn", cn),
+            new DirectoryAttribute("sn", cn.Split(' ')[^1]),
+            new DirectoryAttribute("userPassword", password)));
+        return dn;
+    }
+
+    /// <summary>Adds a groupOfNames under <see cref="Groups"/> (it needs a member); returns its DN.</summary>
+    public string AddGroup(string cn, params string[] memberDns)
+    {
+        var dn = GroupDn(cn);
+        Send(new AddRequest(dn,
+            new DirectoryAttribute("objectClass", "groupOfNames"),
+            new DirectoryAttribute("cn", cn),
+            new DirectoryAttribute("member", memberDns)));
+        return dn;
+    }
+
+    public void AddMember(string groupCn, string memberDn)
+        => Send(new ModifyRequest(GroupDn(groupCn), DirectoryAttributeOperation.Add, "member", memberDn));
+
+    public void RemoveMember(string groupCn, string memberDn)
+        => Send(new ModifyRequest(GroupDn(groupCn), DirectoryAttributeOperation.Delete, "member", memberDn));
+
+    public void Delete(string dn) => Send(new DeleteRequest(dn));
+
+    public void Replace(string dn, string attribute, string value)
+        => Send(new ModifyRequest(dn, DirectoryAttributeOperation.Replace, attribute, value));
+
+    /// <summary>Moves an entry under another parent, keeping its RDN (and its entryUUID); returns the new DN.</summary>
+    public string Move(string dn, string newParentDn)
+    {
+        var rdn = dn[..dn.IndexOf(',', StringComparison.Ordinal)];
+        Send(new ModifyDNRequest(dn, newParentDn, rdn));
+        return rdn + "," + newParentDn;
+    }
+
+    /// <summary>The entry's entryUUID: the id its openldap_user:// or openldap_group:// principal carries.</summary>
+    public string EntryUuid(string dn)
+    {
+        using var connection = ConnectAsRoot();
+        var response = (SearchResponse)connection.SendRequest(new SearchRequest(dn, "(objectClass=*)", SearchScope.Base, "entryUUID"));
+        return (string)response.Entries[0].Attributes["entryUUID"][0];
+    }
+
+    private void Send(DirectoryRequest request)
+    {
+        using var connection = ConnectAsRoot();
+        connection.SendRequest(request);
+    }
+
+    private LdapConnection ConnectAsRoot()
+    {
+        var connection = new LdapConnection(new LdapDirectoryIdentifier("127.0.0.1", LdapPort))
+        {
+            AuthType = AuthType.Basic,
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        connection.SessionOptions.ProtocolVersion = 3;
+        connection.Bind(new NetworkCredential(RootDn, RootPassword));
+        return connection;
     }
 
     private async Task<bool> TryStartAsync(string config)
@@ -287,7 +364,8 @@ public sealed class SlapdFixture : IAsyncLifetime
         database mdb
         maxsize 67108864
         suffix "{Suffix}"
-        rootdn "cn=admin,{Suffix}"
+        rootdn "{RootDn}"
+        rootpw {RootPassword}
         directory {Directory}/db
         overlay memberof
         overlay refint
