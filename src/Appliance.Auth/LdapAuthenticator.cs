@@ -83,19 +83,31 @@ public sealed partial class LdapAuthenticator : IDisposable
             return Refused(username, LdapLoginStatus.UserNotFound);
         }
 
+        var filter = $"(&(objectClass={_settings.UserObjectClass})({_settings.LoginAttribute}={LdapFilter.Escape(username)}))";
+        var (result, server) = await FailOverAsync(
+            (host, timeout) => Attempt(host, filter, username, password, timeout), cancellationToken).ConfigureAwait(false);
+        if (result.User is { } user)
+        {
+            Log.LdapLoginSucceeded(_logger, user.LoginName, user.Principal.ToString(), user.DistinguishedName, server!, user.Groups.Count);
+            return result;
+        }
+
+        return Refused(username, result.Status);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> against each server in turn until one answers (a refusal is an
+    /// answer); returns that answer and its server, or the most telling failure when none answered.
+    /// </summary>
+    private async Task<(LdapLoginResult Result, string? Server)> FailOverAsync(Func<string, TimeSpan, LdapLoginResult> attempt, CancellationToken cancellationToken)
+    {
         var worst = LdapLoginStatus.ServerUnavailable;
         foreach (var server in _settings.Servers)
         {
-            var result = await AttemptAsync(server, username, password, cancellationToken).ConfigureAwait(false);
+            var result = await AttemptAsync(server, remaining => attempt(server, remaining), cancellationToken).ConfigureAwait(false);
             if (result.Status is not (LdapLoginStatus.ServerUnavailable or LdapLoginStatus.Timeout or LdapLoginStatus.TlsFailure))
             {
-                if (result.User is { } user)
-                {
-                    Log.LdapLoginSucceeded(_logger, user.LoginName, user.Principal.ToString(), user.DistinguishedName, server, user.Groups.Count);
-                    return result;
-                }
-
-                return Refused(username, result.Status);
+                return (result, server);
             }
 
             Log.LdapServerFailed(_logger, server, _settings.Port, result.Status);
@@ -106,7 +118,7 @@ public sealed partial class LdapAuthenticator : IDisposable
             }
         }
 
-        return Refused(username, worst);
+        return (LdapLoginResult.Failure(worst), null);
     }
 
     private LdapLoginResult Refused(string username, LdapLoginStatus status)
@@ -115,7 +127,7 @@ public sealed partial class LdapAuthenticator : IDisposable
         return LdapLoginResult.Failure(status);
     }
 
-    private async Task<LdapLoginResult> AttemptAsync(string server, string username, string password, CancellationToken cancellationToken)
+    private async Task<LdapLoginResult> AttemptAsync(string server, Func<TimeSpan, LdapLoginResult> attempt, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _attemptsInFlight) >= MaximumAttemptsInFlight)
         {
@@ -155,12 +167,12 @@ public sealed partial class LdapAuthenticator : IDisposable
         // A dedicated thread, not a pool thread: a bind to a silent server blocks it until the
         // server hangs up, and a few of those must not starve the pool that serves requests.
         Interlocked.Increment(ref _attemptsInFlight);
-        var attempt = Task.Factory.StartNew(
+        var running = Task.Factory.StartNew(
             () =>
             {
                 try
                 {
-                    return Attempt(server, username, password, remaining);
+                    return attempt(remaining);
                 }
                 finally
                 {
@@ -172,7 +184,7 @@ public sealed partial class LdapAuthenticator : IDisposable
             TaskScheduler.Default);
         try
         {
-            var result = await attempt.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
+            var result = await running.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
 
             // libldap gives up on a silent server with "server down" (81), and on a busy machine that can
             // beat our own timer. The probe proved the server reachable, so a give-up once the budget is
@@ -187,7 +199,12 @@ public sealed partial class LdapAuthenticator : IDisposable
         }
     }
 
-    private LdapLoginResult Attempt(string server, string username, string password, TimeSpan timeout)
+    /// <summary>
+    /// One exchange with one server: find the single entry <paramref name="userFilter"/> matches (as the
+    /// service account), bind as it with <paramref name="password"/> unless that is null (a lookup by
+    /// the service account alone), then collect its groups.
+    /// </summary>
+    private LdapLoginResult Attempt(string server, string userFilter, string fallbackName, string? password, TimeSpan timeout)
     {
         var stage = LdapStage.Tls;
         try
@@ -208,7 +225,7 @@ public sealed partial class LdapAuthenticator : IDisposable
             connection.Bind(serviceAccount);
 
             stage = LdapStage.UserSearch;
-            var entries = FindUser(connection, username, timeout);
+            var entries = FindUser(connection, userFilter, timeout);
             if (entries is null || entries.Count > 1)
             {
                 return LdapLoginResult.Failure(LdapLoginStatus.AmbiguousUser);
@@ -226,8 +243,11 @@ public sealed partial class LdapAuthenticator : IDisposable
                 return LdapLoginResult.Failure(LdapLoginStatus.DirectoryError);
             }
 
-            stage = LdapStage.UserBind;
-            connection.Bind(new NetworkCredential(entry.DistinguishedName, password));
+            if (password is not null)
+            {
+                stage = LdapStage.UserBind;
+                connection.Bind(new NetworkCredential(entry.DistinguishedName, password));
+            }
 
             // After the user's bind, never before it: refusing a disabled account up front would tell
             // anyone who knows only the login name that the account exists and is disabled.
@@ -236,10 +256,14 @@ public sealed partial class LdapAuthenticator : IDisposable
                 return LdapLoginResult.Failure(refusal);
             }
 
-            // Back to the service account: the user may not be allowed to read groups.
             stage = LdapStage.GroupSearch;
-            connection.Bind(serviceAccount);
-            var loginName = ReadString(entry, _settings.LoginAttribute) ?? username;
+            if (password is not null)
+            {
+                // Back to the service account: the user may not be allowed to read groups.
+                connection.Bind(serviceAccount);
+            }
+
+            var loginName = ReadString(entry, _settings.LoginAttribute) ?? fallbackName;
             var groups = ResolveGroups(connection, entry, loginName, timeout);
             var displayName = ReadString(entry, _settings.DisplayNameAttribute) ?? loginName;
             return LdapLoginResult.Success(new LdapUser(principal, entry.DistinguishedName, displayName, loginName, groups));
@@ -325,9 +349,8 @@ public sealed partial class LdapAuthenticator : IDisposable
         return connection;
     }
 
-    private List<SearchResultEntry>? FindUser(LdapConnection connection, string username, TimeSpan timeout)
+    private List<SearchResultEntry>? FindUser(LdapConnection connection, string filter, TimeSpan timeout)
     {
-        var filter = $"(&(objectClass={_settings.UserObjectClass})({_settings.LoginAttribute}={LdapFilter.Escape(username)}))";
         List<string> attributes = [_settings.UniqueIdAttribute, _settings.LoginAttribute, _settings.DisplayNameAttribute];
         if (_settings.UserEnabledAttribute.Length > 0)
         {

@@ -37,5 +37,20 @@ public static class LdapFilter
         return builder.ToString();
     }
 
+    /// <summary>
+    /// A binary assertion value (such as AD's 16-byte objectGUID), every byte escaped as <c>\xx</c>
+    /// (RFC 4515 section 3): the only way to put arbitrary octets into a string filter.
+    /// </summary>
+    public static string EscapeBytes(ReadOnlySpan<byte> value)
+    {
+        var builder = new StringBuilder(value.Length * 3);
+        foreach (var b in value)
+        {
+            builder.Append('\\').Append(HexDigits[b >> 4]).Append(HexDigits[b & 0xf]);
+        }
+
+        return builder.ToString();
+    }
+
     private const string HexDigits = "0123456789abcdef";
 }
