@@ -30,7 +30,9 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<ClusterAccess>();
         services.TryAddSingleton<PasswordHasher>();
         services.TryAddSingleton<LocalPasswords>();
+        services.TryAddSingleton<LoginEndpoint>();
         services.TryAddSingleton<LocalLogin>();
+        services.TryAddSingleton<UserAccounts>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
         services.TryAddSingleton<PasswordChange>();

@@ -22,8 +22,8 @@ internal static partial class Log
     public static partial void AuthenticationFailed(ILogger logger, string method, string path, string? remoteAddress, string reason);
 
     [LoggerMessage(EventId = 1304, EventName = "LoginFailed", Level = LogLevel.Information,
-        Message = "Login through {Provider} failed from {RemoteAddress}")]
-    public static partial void LoginFailed(ILogger logger, string provider, string? remoteAddress);
+        Message = "Login of {Username} through {Provider} failed from {RemoteAddress}: {Reason}")]
+    public static partial void LoginFailed(ILogger logger, string provider, string username, string? remoteAddress, string reason);
 
     [LoggerMessage(EventId = 1305, EventName = "LoginSucceeded", Level = LogLevel.Information,
         Message = "Login through {Provider}: user {UserId} got session token {TokenName}")]

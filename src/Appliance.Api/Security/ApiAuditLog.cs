@@ -9,9 +9,11 @@ namespace Appliance.Api.Security;
 
 /// <summary>
 /// One JSON line per API request (DESIGN.md, "Defaults"): time, the user served as, who impersonated them,
-/// verb, path (no query string), status, duration. Requests only enqueue; a background task appends to
-/// <see cref="ApiOptions.AuditLogPath"/> (0600), and a full queue drops lines (counted) rather than slow
-/// requests. Never a token: credentials live in headers, which are not written.
+/// verb, path (no query string), status, duration; and one per login attempt, whatever the provider
+/// (<c>"event":"login"</c>, provider, username as typed, client address, outcome, the user id on success).
+/// Requests only enqueue; a background task appends to <see cref="ApiOptions.AuditLogPath"/> (0600), and a
+/// full queue drops lines (counted) rather than slow requests. Never a token or a password: credentials
+/// live in headers and bodies, which are not written.
 /// </summary>
 public sealed partial class ApiAuditLog(IOptions<ApiOptions> options, TimeProvider timeProvider, ILogger<ApiAuditLog> logger) : BackgroundService
 {
@@ -30,9 +32,22 @@ public sealed partial class ApiAuditLog(IOptions<ApiOptions> options, TimeProvid
 
     public bool Enabled => options.Value.AuditLogPath is not null;
 
+    /// <summary>Longer usernames are cut: the line is for people to read, and a client chooses the length.</summary>
+    public const int MaxUsernameLength = 256;
+
     public void Record(string user, string? impersonator, string verb, string path, int status, TimeSpan duration)
+        => Enqueue(new ApiAuditEntry(timeProvider.GetUtcNow(), user, impersonator, verb, path, status, duration, null));
+
+    /// <summary>A login attempt: <paramref name="outcome"/> is succeeded, failed, throttled, forbidden, unavailable, ...</summary>
+    public void RecordLogin(string provider, string username, string? address, string outcome, string? userId)
     {
-        if (Enabled && !_queue.Writer.TryWrite(new ApiAuditEntry(timeProvider.GetUtcNow(), user, impersonator, verb, path, status, duration)))
+        string shown = username.Length > MaxUsernameLength ? username[..MaxUsernameLength] : username;
+        Enqueue(new ApiAuditEntry(timeProvider.GetUtcNow(), userId ?? "", null, "", "", 0, TimeSpan.Zero, new LoginAuditEntry(provider, shown, address, outcome)));
+    }
+
+    private void Enqueue(ApiAuditEntry entry)
+    {
+        if (Enabled && !_queue.Writer.TryWrite(entry))
         {
             Interlocked.Increment(ref _dropped);
         }
@@ -79,16 +94,15 @@ public sealed partial class ApiAuditLog(IOptions<ApiOptions> options, TimeProvid
                 writer.Reset(file);
                 writer.WriteStartObject();
                 writer.WriteString("time", entry.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-                writer.WriteString("user", entry.User);
-                if (entry.Impersonator is not null)
+                if (entry.Login is { } login)
                 {
-                    writer.WriteString("impersonator", entry.Impersonator);
+                    WriteLogin(writer, login, entry.User);
+                }
+                else
+                {
+                    WriteRequest(writer, entry);
                 }
 
-                writer.WriteString("verb", entry.Verb);
-                writer.WriteString("path", entry.Path);
-                writer.WriteNumber("status", entry.Status);
-                writer.WriteNumber("durationMs", Math.Round(entry.Duration.TotalMilliseconds, 3));
                 writer.WriteEndObject();
                 writer.Flush();
                 file.WriteByte((byte)'\n');
@@ -100,8 +114,41 @@ public sealed partial class ApiAuditLog(IOptions<ApiOptions> options, TimeProvid
         }
     }
 
+    private static void WriteRequest(Utf8JsonWriter writer, ApiAuditEntry entry)
+    {
+        writer.WriteString("user", entry.User);
+        if (entry.Impersonator is not null)
+        {
+            writer.WriteString("impersonator", entry.Impersonator);
+        }
+
+        writer.WriteString("verb", entry.Verb);
+        writer.WriteString("path", entry.Path);
+        writer.WriteNumber("status", entry.Status);
+        writer.WriteNumber("durationMs", Math.Round(entry.Duration.TotalMilliseconds, 3));
+    }
+
+    private static void WriteLogin(Utf8JsonWriter writer, LoginAuditEntry login, string userId)
+    {
+        writer.WriteString("event", "login");
+        writer.WriteString("provider", login.Provider);
+        writer.WriteString("username", login.Username);
+        if (login.Address is not null)
+        {
+            writer.WriteString("address", login.Address);
+        }
+
+        writer.WriteString("outcome", login.Outcome);
+        if (userId.Length > 0)
+        {
+            writer.WriteString("user", userId);
+        }
+    }
+
     [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Could not write the API audit log: {Error}")]
     private static partial void LogWriteFailed(ILogger logger, string error);
 
-    private readonly record struct ApiAuditEntry(DateTimeOffset Time, string User, string? Impersonator, string Verb, string Path, int Status, TimeSpan Duration);
+    private readonly record struct ApiAuditEntry(DateTimeOffset Time, string User, string? Impersonator, string Verb, string Path, int Status, TimeSpan Duration, LoginAuditEntry? Login);
+
+    private sealed record LoginAuditEntry(string Provider, string Username, string? Address, string Outcome);
 }

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Appliance.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -37,10 +36,11 @@ public sealed class SecurityBootstrapper(IServiceProvider services) : IHostedSer
         }
 
         await CreateIfMissingAsync(engine, "", "namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = LocalPasswords.SystemNamespace } }).ConfigureAwait(false);
-        _adminUserId = FindUser(services.GetRequiredService<KeyValueStore>(), AdminUsername);
+        UserAccounts users = services.GetRequiredService<UserAccounts>();
+        _adminUserId = FindLocalUser(users, AdminUsername);
         if (_adminUserId is null)
         {
-            _adminUserId = await CreateAdminAsync(engine).ConfigureAwait(false);
+            _adminUserId = await CreateAdminAsync(users).ConfigureAwait(false);
             BootstrapPassword = RandomNumberGenerator.GetString(PasswordAlphabet, PasswordLength);
             await services.GetRequiredService<LocalPasswords>().SetAsync(_adminUserId, BootstrapPassword).ConfigureAwait(false);
         }
@@ -51,43 +51,26 @@ public sealed class SecurityBootstrapper(IServiceProvider services) : IHostedSer
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private static async Task<string> CreateAdminAsync(ResourceEngine engine)
+    // Rancher-style local user id; the principal id names it, so the name is chosen before the object is made.
+    private static Task<string> CreateAdminAsync(UserAccounts users) => users.CreateAsync(static id => new JsonObject
     {
-        ResourceDefinition users = engine.Registry.Find(ResourceRegistry.ManagementGroup, "v1", "users")!;
-        while (true)
-        {
-            // Rancher-style local user id; the principal id names it, so the name is chosen here, not generated.
-            string id = "u-" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 5);
-            var user = new JsonObject
-            {
-                ["apiVersion"] = ResourceRegistry.ManagementGroup + "/v1",
-                ["kind"] = "User",
-                ["metadata"] = new JsonObject { ["name"] = id },
-                ["username"] = AdminUsername,
-                ["displayName"] = "Default Admin",
-                ["principalIds"] = new JsonArray((JsonNode)("local://" + id)),
-                ["mustChangePassword"] = true,
-            };
-            try
-            {
-                await engine.CreateAsync(users, null, user, dryRun: false).ConfigureAwait(false);
-                return id;
-            }
-            catch (ApiException e) when (e.Status.Reason == "AlreadyExists")
-            {
-            }
-        }
-    }
+        ["username"] = AdminUsername,
+        ["displayName"] = "Default Admin",
+        ["principalIds"] = new JsonArray((JsonNode)("local://" + id)),
+        ["mustChangePassword"] = true,
+    });
 
-    /// <summary>The name of the User whose <c>username</c> is <paramref name="username"/>, if any.</summary>
-    private static string? FindUser(KeyValueStore store, string username)
+    /// <summary>
+    /// The name of the local User whose <c>username</c> is <paramref name="username"/>, if any: a directory
+    /// user called admin is not the admin, and must never be bound to cluster-admin here.
+    /// </summary>
+    private static string? FindLocalUser(UserAccounts users, string username)
     {
-        RangeResult users = store.Range("/registry/" + ResourceRegistry.ManagementGroup + "/users/");
-        foreach (KeyValue item in users.Items)
+        foreach (JsonObject user in users.All())
         {
-            if (JsonNode.Parse(item.Value) is JsonObject user && user["username"]?.GetValue<string>() == username)
+            if (FieldRules.Text(user["username"]) == username && !UserAccounts.HasExternalPrincipal(user))
             {
-                return user["metadata"]?["name"]?.GetValue<string>();
+                return FieldRules.Text(user["metadata"]?["name"]);
             }
         }
 

@@ -1,0 +1,200 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Appliance.Auth;
+using Appliance.Store;
+
+namespace Appliance.Api.Security;
+
+/// <summary>
+/// The User objects (management.appliance.io/v1), one way for every provider. Names are Rancher's
+/// <c>u-xxxxx</c>, chosen here so a local user's principal (<c>local://u-xxxxx</c>) can name the object that
+/// holds it. A directory user is found by its stable principal (<c>openldap_user://&lt;entryUUID&gt;</c>), never by
+/// name, is created at its first sign-in, and its <c>username</c>, <c>displayName</c>, <c>groupPrincipalIds</c>
+/// and DN annotation follow the directory at every sign-in and refresh.
+/// </summary>
+public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
+{
+    /// <summary>Where the user's entry is now: for people; the principal, not the DN, is the identity.</summary>
+    public const string DistinguishedNameAnnotation = "management.appliance.io/distinguished-name";
+
+    /// <summary>
+    /// Set (to the reason) when the directory refresh disabled the user: gone from the directory or no longer
+    /// admitted by the access mode. Only a user disabled this way is enabled again by the directory; one an
+    /// administrator disabled stays disabled.
+    /// </summary>
+    public const string DisabledByDirectoryAnnotation = "management.appliance.io/disabled-by-directory";
+
+    private const string IdAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    private ResourceDefinition Users => engine.Registry.Find(ResourceRegistry.ManagementGroup, "v1", "users")!;
+
+    /// <summary>Creates the User <paramref name="build"/> makes for a fresh <c>u-xxxxx</c> name; returns the name.</summary>
+    public async Task<string> CreateAsync(Func<string, JsonObject> build)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        while (true)
+        {
+            string id = "u-" + RandomNumberGenerator.GetString(IdAlphabet, 5);
+            JsonObject user = build(id);
+            user["apiVersion"] = ResourceRegistry.ManagementGroup + "/v1";
+            user["kind"] = "User";
+            JsonObject metadata = user["metadata"] as JsonObject ?? [];
+            metadata["name"] = id;
+            user["metadata"] = metadata;
+            try
+            {
+                await engine.CreateAsync(Users, null, user, dryRun: false).ConfigureAwait(false);
+                return id;
+            }
+            catch (ApiException e) when (e.Status.Reason == "AlreadyExists")
+            {
+                // 36^5 names: a collision is rare but possible; a new name, never a shared one.
+            }
+        }
+    }
+
+    /// <summary>True for a user a directory (or another external provider) signed in: its username is not a local account's.</summary>
+    public static bool HasExternalPrincipal(JsonObject user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user["principalIds"] is JsonArray principals)
+        {
+            foreach (JsonNode? principal in principals)
+            {
+                if (PrincipalId.TryParse(FieldRules.Text(principal), out PrincipalId id) && id.Kind != PrincipalKind.LocalUser)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The User whose <c>principalIds</c> hold <paramref name="principal"/>, or null.</summary>
+    public JsonObject? FindByPrincipal(PrincipalId principal)
+    {
+        string wanted = principal.ToString();
+        foreach (JsonObject user in All())
+        {
+            if (user["principalIds"] is JsonArray principals && principals.Any(p => FieldRules.Text(p) == wanted))
+            {
+                return user;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Every User, as stored.</summary>
+    public IEnumerable<JsonObject> All()
+    {
+        foreach (KeyValue item in store.Range(Users.KeyPrefix).Items)
+        {
+            if (JsonNode.Parse(item.Value) is JsonObject user)
+            {
+                yield return user;
+            }
+        }
+    }
+
+    /// <summary>The principal of <paramref name="kind"/> a User holds, if any.</summary>
+    public static PrincipalId? PrincipalOf(JsonObject user, PrincipalKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user["principalIds"] is JsonArray principals)
+        {
+            foreach (JsonNode? principal in principals)
+            {
+                if (PrincipalId.TryParse(FieldRules.Text(principal), out PrincipalId id) && id.Kind == kind)
+                {
+                    return id;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Brings the User of <paramref name="directoryUser"/> (<paramref name="existing"/>, or a new one) in line with
+    /// the directory: names, groups, DN; a user the directory had disabled is enabled again. Nothing is written
+    /// when nothing changed. Returns the User as stored.
+    /// </summary>
+    public async Task<JsonObject> SyncAsync(LdapUser directoryUser, JsonObject? existing)
+    {
+        ArgumentNullException.ThrowIfNull(directoryUser);
+        if (existing is null)
+        {
+            string id = await CreateAsync(_ => Apply(new JsonObject
+            {
+                ["principalIds"] = new JsonArray((JsonNode)directoryUser.Principal.ToString()),
+                ["enabled"] = true,
+            }, directoryUser)).ConfigureAwait(false);
+            return engine.Find(Users, null, id)!;
+        }
+
+        string name = FieldRules.Text(existing["metadata"]?["name"])!;
+        JsonObject desired = Apply(existing.DeepClone().AsObject(), directoryUser);
+        return JsonNode.DeepEquals(desired, existing)
+            ? existing
+            : await engine.ReplaceAsync(Users, null, name, stored => Apply(stored, directoryUser)).ConfigureAwait(false);
+    }
+
+    /// <summary>Empties the user's groups and disables it (which revokes its tokens at once), saying why; a user already disabled keeps its reason.</summary>
+    public async Task DisableAsync(JsonObject user, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        string name = FieldRules.Text(user["metadata"]?["name"])!;
+        if (IsDisabled(user) && user["groupPrincipalIds"] is null or JsonArray { Count: 0 })
+        {
+            return;
+        }
+
+        await engine.ReplaceAsync(Users, null, name, stored =>
+        {
+            stored["groupPrincipalIds"] = new JsonArray();
+            if (!IsDisabled(stored))
+            {
+                stored["enabled"] = false;
+                Annotations(stored)[DisabledByDirectoryAnnotation] = reason;
+            }
+
+            return stored;
+        }).ConfigureAwait(false);
+    }
+
+    public static bool IsDisabled(JsonObject user)
+        => user?["enabled"] is JsonValue enabled && enabled.GetValueKind() == JsonValueKind.False;
+
+    private static JsonObject Apply(JsonObject user, LdapUser directoryUser)
+    {
+        user["username"] = directoryUser.LoginName;
+        user["displayName"] = directoryUser.DisplayName;
+        var groups = new JsonArray();
+        foreach (string group in directoryUser.Groups.Select(g => g.Principal.ToString()).Distinct().Order(StringComparer.Ordinal))
+        {
+            groups.Add((JsonNode)group);
+        }
+
+        user["groupPrincipalIds"] = groups;
+        JsonObject annotations = Annotations(user);
+        annotations[DistinguishedNameAnnotation] = directoryUser.DistinguishedName;
+        if (annotations.Remove(DisabledByDirectoryAnnotation))
+        {
+            user["enabled"] = true;
+        }
+
+        return user;
+    }
+
+    private static JsonObject Annotations(JsonObject user)
+    {
+        JsonObject metadata = user["metadata"] as JsonObject ?? [];
+        user["metadata"] = metadata;
+        JsonObject annotations = metadata["annotations"] as JsonObject ?? [];
+        metadata["annotations"] = annotations;
+        return annotations;
+    }
+}
