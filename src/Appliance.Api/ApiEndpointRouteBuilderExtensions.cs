@@ -31,6 +31,10 @@ public static class ApiEndpointRouteBuilderExtensions
         group.MapPost("/apis/authentication.k8s.io/v1/selfsubjectreviews", Secured(ResourceEngine.SelfSubjectReviewAsync));
         // Public: the login itself is the authentication.
         group.MapPost("/v3-public/localProviders/local", static context => context.RequestServices.GetRequiredService<LocalLogin>().HandleAsync(context));
+        group.MapPost("/v3-public/openLdapProviders/openldap", static context => context.RequestServices.GetRequiredService<DirectoryLogin>().HandleAsync(context, DirectoryAuthConfig.OpenLdap));
+        group.MapPost("/v3-public/activeDirectoryProviders/activedirectory", static context => context.RequestServices.GetRequiredService<DirectoryLogin>().HandleAsync(context, DirectoryAuthConfig.ActiveDirectory));
+        // Authenticated and authorized (update on authconfigs/{name}) by the handler, which audits it.
+        group.MapPost("/v3/authConfigs/{name}", static context => context.RequestServices.GetRequiredService<AuthConfigTestAndApply>().HandleAsync(context, (string)context.Request.RouteValues["name"]!));
         // The caller's own token, authenticated by itself: no RBAC rule is needed to give it up.
         group.MapPost("/v3/tokens", static context => context.RequestServices.GetRequiredService<TokenLogout>().HandleAsync(context));
         group.MapPost("/v3/users", static context => context.RequestServices.GetRequiredService<PasswordChange>().HandleAsync(context));

@@ -33,6 +33,9 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<LoginEndpoint>();
         services.TryAddSingleton<LocalLogin>();
         services.TryAddSingleton<UserAccounts>();
+        services.TryAddSingleton<DirectoryProviders>();
+        services.TryAddSingleton<DirectoryLogin>();
+        services.TryAddSingleton<AuthConfigTestAndApply>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
         services.TryAddSingleton<PasswordChange>();
@@ -44,6 +47,8 @@ public static class ApiServiceCollectionExtensions
         services.AddHostedService(static provider => provider.GetRequiredService<SecurityBootstrapper>());
         services.TryAddSingleton<RbacCache>();
         services.AddHostedService(static provider => provider.GetRequiredService<RbacCache>());
+        services.TryAddSingleton<DirectoryUserRefresher>();
+        services.AddHostedService(static provider => provider.GetRequiredService<DirectoryUserRefresher>());
         return services;
     }
 }

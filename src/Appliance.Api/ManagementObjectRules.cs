@@ -123,10 +123,17 @@ internal static class ManagementObjectRules
 
     /// <summary>
     /// AuthConfig (one per provider: local, activedirectory, openldap, github): <c>enabled</c>,
-    /// <c>accessMode</c> unrestricted / restricted / required, <c>allowedPrincipalIds</c>; provider settings beside them.
+    /// <c>accessMode</c> unrestricted / restricted / required, <c>allowedPrincipalIds</c>; provider settings
+    /// beside them (the directory ones in <see cref="Security.DirectoryAuthConfig"/>).
     /// </summary>
     public static void PrepareAuthConfig(JsonObject config, List<ApiStatusCause> causes)
     {
+        string? provider = Text(config["metadata"]?["name"]);
+        if (Security.DirectoryAuthConfig.IsDirectory(provider))
+        {
+            Security.DirectoryAuthConfig.Validate(provider!, config, causes);
+        }
+
         DefaultBool(config, "enabled", false, causes);
         config["accessMode"] ??= "unrestricted";
         if (Text(config["accessMode"]) is not ("unrestricted" or "restricted" or "required"))

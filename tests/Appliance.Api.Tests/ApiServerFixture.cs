@@ -63,6 +63,7 @@ public class ApiServerFixture : IAsyncLifetime
             options.AuditLogPath = AuditLogPath;
             ConfigureApi(options);
         });
+        ConfigureBuilder(builder);
         _app = builder.Build();
         _app.MapApplianceApi();
         _app.MapGet("/version", KubernetesVersion.Handler(KubernetesVersion.Create("0.1.0", "test", "2026-01-01T00:00:00Z")));
@@ -95,6 +96,11 @@ public class ApiServerFixture : IAsyncLifetime
 
     /// <summary>For fixtures that need other API options than the defaults.</summary>
     protected virtual void ConfigureApi(ApiOptions options)
+    {
+    }
+
+    /// <summary>For fixtures that need more of the host, such as a log capture.</summary>
+    protected virtual void ConfigureBuilder(WebApplicationBuilder builder)
     {
     }
 
