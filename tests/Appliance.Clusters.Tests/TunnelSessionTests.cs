@@ -134,6 +134,52 @@ public sealed class TunnelSessionTests
     }
 
     [Fact]
+    public async Task AnswerAfterTheOpenerGaveUp_RejectDoesNothing_AcceptThrows()
+    {
+        TunnelOptions serverOptions = TunnelSessionPair.Options();
+        serverOptions.OpenTimeout = TimeSpan.FromMilliseconds(200);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answered = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TunnelSessionPair pair = await TunnelSessionPair.StartAsync(async (stream, target) =>
+        {
+            await using (stream)
+            {
+                await release.Task;
+                try
+                {
+                    if (target.Span.SequenceEqual("reject"u8))
+                    {
+                        await stream.RejectAsync("too late");
+                    }
+                    else
+                    {
+                        await stream.AcceptAsync();
+                    }
+
+                    answered.SetResult(null);
+                }
+                catch (IOException e)
+                {
+                    answered.SetResult(e);
+                }
+            }
+        }, serverOptions);
+
+        await Assert.ThrowsAsync<IOException>(() => pair.Server.OpenStreamAsync(Utf8("reject"), CancellationToken.None).AsTask().WaitAsync(TunnelWait.Bound));
+        await TunnelWait.UntilAsync(() => pair.Agent.OpenStreamCount == 0, "the agent saw the opener's Reset");
+        release.SetResult();
+        Assert.Null(await answered.Task.WaitAsync(TunnelWait.Bound));
+
+        release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        answered = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Assert.ThrowsAsync<IOException>(() => pair.Server.OpenStreamAsync(Utf8("accept"), CancellationToken.None).AsTask().WaitAsync(TunnelWait.Bound));
+        await TunnelWait.UntilAsync(() => pair.Agent.OpenStreamCount == 0, "the agent saw the opener's Reset");
+        release.SetResult();
+        Assert.IsType<IOException>(await answered.Task.WaitAsync(TunnelWait.Bound));
+        Assert.False(pair.AgentLog.Contains("open handler failed"));
+    }
+
+    [Fact]
     public async Task Open_WithoutAHandler_IsRefused()
     {
         await using TunnelSessionPair pair = await TunnelSessionPair.StartAsync(agentHandler: null);

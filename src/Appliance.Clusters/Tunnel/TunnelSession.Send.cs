@@ -25,7 +25,10 @@ public sealed partial class TunnelSession
     /// </summary>
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
-    /// <summary>Frames the receive loop, readers and Dispose hand off without waiting; one writer task sends them.</summary>
+    /// <summary>
+    /// Frames the receive loop, readers and Dispose hand off without waiting. Whoever holds the send lock sends
+    /// them ahead of its own frame; a writer task sends them when nobody else is sending.
+    /// </summary>
     private readonly Channel<TunnelQueuedFrame> _queue;
 
     /// <summary>Under <see cref="_sendLock"/>: the WebSocket Close went out and nothing may follow it.</summary>
@@ -66,6 +69,9 @@ public sealed partial class TunnelSession
                 throw Ended();
             }
 
+            // Queued frames first: a WindowUpdate or a Pong waits for one frame on the socket, not for every
+            // sender queued on the lock (HTTP/2 sends WINDOW_UPDATE and PING ahead of data for the same reason).
+            await SendQueuedFramesAsync().ConfigureAwait(false);
             int length = withValue
                 ? TunnelFrame.Write(_sendBuffer, type, streamId, value, payload.Span)
                 : TunnelFrame.Write(_sendBuffer, type, streamId, payload.Span);
@@ -108,16 +114,7 @@ public sealed partial class TunnelSession
                         return;
                     }
 
-                    for (int turn = 0; turn < QueuedFramesPerTurn && reader.TryRead(out TunnelQueuedFrame frame); turn++)
-                    {
-                        // A stream finished since its reader asked for more: the peer sends nothing more on it.
-                        if (frame.Type == TunnelFrameType.WindowUpdate && FindStream(frame.StreamId) is null)
-                        {
-                            continue;
-                        }
-
-                        await SendBufferedAsync(Compose(frame)).ConfigureAwait(false);
-                    }
+                    await SendQueuedFramesAsync().ConfigureAwait(false);
                 }
                 finally
                 {
@@ -128,6 +125,22 @@ public sealed partial class TunnelSession
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The session is ending; whoever ended it has said why.
+        }
+    }
+
+    /// <summary>Sends queued frames, a bounded number per turn; under the send lock.</summary>
+    private async ValueTask SendQueuedFramesAsync()
+    {
+        ChannelReader<TunnelQueuedFrame> reader = _queue.Reader;
+        for (int turn = 0; turn < QueuedFramesPerTurn && reader.TryRead(out TunnelQueuedFrame frame); turn++)
+        {
+            // A stream finished since its reader asked for more: the peer sends nothing more on it.
+            if (frame.Type == TunnelFrameType.WindowUpdate && FindStream(frame.StreamId) is null)
+            {
+                continue;
+            }
+
+            await SendBufferedAsync(Compose(frame)).ConfigureAwait(false);
         }
     }
 

@@ -13,8 +13,8 @@ namespace Appliance.Clusters.Tunnel;
 /// <remarks>
 /// The receive loop never waits for a stream's reader: it copies each Data frame into that stream's buffer,
 /// which flow control bounds to one window, and frames it must answer (Pong, WindowUpdate, Reset) go through a
-/// queue to a writer task. Senders take turns on the socket one frame at a time in arrival order (a FIFO
-/// lock), so a bulk transfer's frames interleave with every other stream's.
+/// queue, sent ahead of the next data frame. Senders take turns on the socket one frame at a time in arrival
+/// order (a FIFO lock), so a bulk transfer's frames interleave with every other stream's.
 /// </remarks>
 public sealed partial class TunnelSession : IAsyncDisposable
 {
@@ -64,7 +64,8 @@ public sealed partial class TunnelSession : IAsyncDisposable
         MaxPayload = options.MaxMessageSize - TunnelFrame.HeaderSize;
         _sendBuffer = new byte[options.MaxMessageSize];
         _receiveBuffer = new byte[options.MaxMessageSize];
-        _queue = Channel.CreateUnbounded<TunnelQueuedFrame>(new UnboundedChannelOptions { SingleReader = true });
+        // Read under the send lock only, but the writer task waits for frames outside it: not a single reader.
+        _queue = Channel.CreateUnbounded<TunnelQueuedFrame>();
         _nextStreamId = FirstStreamId;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
         _abortToken = _abort.Token;
