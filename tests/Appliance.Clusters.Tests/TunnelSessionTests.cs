@@ -247,6 +247,32 @@ public sealed class TunnelSessionTests
     }
 
     [Fact]
+    public async Task StreamIds_WrapAroundAtTheTopOfTheirRange_KeepingEachSidesParity()
+    {
+        TunnelSessionPair pair = await TunnelSessionPair.CreateAsync();
+        await using (pair)
+        {
+            pair.Server.StreamOpened = EchoAsync;
+            pair.Agent.StreamOpened = EchoAsync;
+            pair.Server.NextStreamId = uint.MaxValue;
+            pair.Agent.NextStreamId = uint.MaxValue - 1;
+            pair.Start();
+
+            Assert.Equal(uint.MaxValue, await OpenAndEchoAsync(pair.Server));
+            Assert.Equal(1u, await OpenAndEchoAsync(pair.Server));
+            Assert.Equal(uint.MaxValue - 1, await OpenAndEchoAsync(pair.Agent));
+            Assert.Equal(2u, await OpenAndEchoAsync(pair.Agent));
+        }
+
+        static async Task<uint> OpenAndEchoAsync(TunnelSession session)
+        {
+            await using TunnelStream stream = await session.OpenStreamAsync(Utf8("echo"), CancellationToken.None).AsTask().WaitAsync(TunnelWait.Bound);
+            Assert.Equal(Utf8("id"), await ExchangeAsync(stream, Utf8("id")));
+            return stream.Id;
+        }
+    }
+
+    [Fact]
     public async Task ControlMessages_ArriveInOrder_BothWays()
     {
         TunnelSessionPair pair = await TunnelSessionPair.CreateAsync();

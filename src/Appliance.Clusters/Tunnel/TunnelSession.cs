@@ -115,6 +115,26 @@ public sealed partial class TunnelSession : IAsyncDisposable
     /// <summary>Why the session ended (what <see cref="RunAsync"/> returns), or null while it has not.</summary>
     public string? EndReason => Volatile.Read(ref _endReason);
 
+    /// <summary>The id the next stream this side opens gets (or the next free one after it); tests start near the wrap.</summary>
+    internal uint NextStreamId
+    {
+        get
+        {
+            lock (_streamsLock)
+            {
+                return _nextStreamId;
+            }
+        }
+
+        set
+        {
+            lock (_streamsLock)
+            {
+                _nextStreamId = IsLocalStreamId(value) && value != 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "not this side's parity");
+            }
+        }
+    }
+
     /// <summary>The most payload one Data frame carries.</summary>
     internal int MaxPayload { get; }
 
