@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Appliance.Api;
 
 /// <summary>Writes API bodies straight to the response pipe; every answer is <c>application/json</c>.</summary>
-internal static class JsonResponses
+public static class JsonResponses
 {
     public const string ContentType = "application/json";
 

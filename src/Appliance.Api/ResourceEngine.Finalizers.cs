@@ -84,6 +84,31 @@ public sealed partial class ResourceEngine
     private static bool FinalizersDone(JsonObject updated)
         => Metadata(updated)["deletionTimestamp"] is not null && !HasFinalizers(updated);
 
+    /// <summary>Deletes an object as a client's DELETE would (marked only while it has finalizers); false when it did not exist.</summary>
+    internal async Task<bool> DeleteAsync(ResourceDefinition definition, string? namespaceName, string name)
+    {
+        string key = definition.Key(namespaceName, name);
+        for (int attempt = 0; ; attempt++)
+        {
+            GetResult current = _store.Get(key);
+            if (current.Item is null)
+            {
+                return false;
+            }
+
+            (WriteResult result, _) = await DeleteOrMarkAsync(current.Item, Materialize(current.Item.Key, current.Item.Value, current.Item.ModRevision)).ConfigureAwait(false);
+            if (result.IsOk)
+            {
+                return true;
+            }
+
+            if (result.Status != StoreStatus.Conflict || attempt >= MaxWriteAttempts)
+            {
+                throw new ApiException(FromStoreStatus(result.Status, new RequestTarget(definition, namespaceName, name), name));
+            }
+        }
+    }
+
     /// <summary>Removes an object outright (finalizers not consulted); for the server's own bookkeeping objects.</summary>
     internal async Task DeleteIfExistsAsync(ResourceDefinition definition, string? namespaceName, string name)
     {

@@ -15,6 +15,19 @@ public sealed partial class ResourceEngine
         return result.Item is null ? null : Materialize(result.Item.Key, result.Item.Value, result.Item.ModRevision);
     }
 
+    /// <summary>Every object of a kind (in one namespace, or all) at one store revision, decrypted; for the server's own parts.</summary>
+    internal (List<JsonObject> Items, long Revision) FindAll(ResourceDefinition definition, string? namespaceName)
+    {
+        RangeResult range = _store.Range(namespaceName is null ? definition.KeyPrefix : definition.KeyPrefix + namespaceName + "/");
+        var items = new List<JsonObject>(range.Items.Count);
+        foreach (KeyValue item in range.Items)
+        {
+            items.Add(Materialize(item.Key, item.Value, item.ModRevision));
+        }
+
+        return (items, range.Revision);
+    }
+
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
         string name = target.Name!;

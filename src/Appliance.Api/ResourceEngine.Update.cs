@@ -95,6 +95,10 @@ public sealed partial class ResourceEngine
     internal Task<JsonObject> ReplaceAsync(ResourceDefinition definition, string? namespaceName, string name, Func<JsonObject, JsonObject> produce)
         => UpdateStoredAsync(new RequestTarget(definition, namespaceName, name), 0, produce, dryRun: false);
 
+    /// <summary>As <see cref="ReplaceAsync"/>, through the <c>status</c> subresource: only the status is taken from <paramref name="produce"/>.</summary>
+    internal Task<JsonObject> ReplaceStatusAsync(ResourceDefinition definition, string? namespaceName, string name, Func<JsonObject, JsonObject> produce)
+        => UpdateStoredAsync(new RequestTarget(definition, namespaceName, name, StatusSubresource), 0, produce, dryRun: false);
+
     /// <summary>
     /// Parses or applies a patch, turning its <see cref="PatchException"/> into kube-apiserver's answer: 400
     /// for a malformed patch; 422 with the reason as an UnexpectedServerResponse cause for one that does

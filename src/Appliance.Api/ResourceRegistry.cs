@@ -106,6 +106,14 @@ public sealed class ResourceRegistry
         },
         new ResourceDefinition
         {
+            // Stored only (no controller runs it): the agent's registration manifest applies to a second
+            // appliance standing in for a downstream cluster.
+            Group = "apps", Version = "v1", Resource = "deployments", Kind = "Deployment", Singular = "deployment",
+            Namespaced = true, ShortNames = ["deploy"], HasStatusSubresource = true,
+            Columns = [new("Replicas", "integer", "The desired number of pods", static o => o["spec"]?["replicas"]?.DeepClone())],
+        },
+        new ResourceDefinition
+        {
             Group = RbacGroup, Version = "v1", Resource = "roles", Kind = "Role", Singular = "role", NameRule = NameRule.PathSegment,
             Namespaced = true, Prepare = RbacObjectRules.PrepareRole, Protobuf = ProtobufSchema.Role,
         },

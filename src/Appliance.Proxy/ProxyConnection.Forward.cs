@@ -99,7 +99,7 @@ internal sealed partial class ProxyConnection
         if (upstream is null)
         {
             _input.AdvanceTo(_headEnd);
-            await RefuseAsync(StatusResponses.BadGateway).ConfigureAwait(false);
+            await RefuseAsync(_clusterUnavailable ? StatusResponses.ClusterUnavailable : StatusResponses.BadGateway).ConfigureAwait(false);
             return false;
         }
 
@@ -201,10 +201,17 @@ internal sealed partial class ProxyConnection
         }
 
         Arm(ref _upstreamTimer, Options.UpstreamConnectTimeout);
+        _clusterUnavailable = false;
         try
         {
             Stream stream = await cluster.Dialer.ConnectAsync(_upstreamTimer.Token).ConfigureAwait(false);
             return new UpstreamConnection(stream);
+        }
+        catch (ClusterUnavailableException e)
+        {
+            _clusterUnavailable = true;
+            Log.ClusterUnavailable(_server.Logger, cluster.ClusterId, e.Message);
+            return null;
         }
         catch (Exception e)
         {

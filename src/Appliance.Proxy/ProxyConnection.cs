@@ -32,6 +32,7 @@ internal sealed partial class ProxyConnection
     private CancellationTokenSource _upstreamTimer;
     private byte[]? _basicCredential;
     private UpstreamConnection? _held;
+    private bool _clusterUnavailable;
     private ClusterUpstream? _heldCluster;
     private SequencePosition _headEnd;
     private RequestHeadError _rejection;

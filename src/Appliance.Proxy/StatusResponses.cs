@@ -27,6 +27,8 @@ internal static class StatusResponses
 
     public static readonly byte[] AuthenticationUnavailable = Build(503, "Service Unavailable", "ServiceUnavailable", "the caller could not be authenticated right now");
 
+    public static readonly byte[] ClusterUnavailable = Build(503, "Service Unavailable", "ServiceUnavailable", "the cluster is not connected (its agent is offline)");
+
     public static readonly byte[] BadGateway = Build(502, "Bad Gateway", "ServiceUnavailable", "the cluster's API server could not be reached");
 
     public static readonly byte[] GatewayTimeout = Build(504, "Gateway Timeout", "Timeout", "the cluster's API server did not answer in time");

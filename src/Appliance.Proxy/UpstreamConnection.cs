@@ -31,7 +31,7 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>
     /// An idle keep-alive connection must have nothing to read: readable means the upstream closed it (or
     /// sent bytes nobody asked for); either way it cannot carry the next request. Streams without a socket
-    /// (a tunnel) are trusted.
+    /// answer for themselves (<see cref="IProbedStream"/>: a tunnel stream whose agent went away).
     /// </summary>
     public bool LooksAlive()
     {
@@ -47,7 +47,7 @@ internal sealed class UpstreamConnection : IDisposable
 
         try
         {
-            return _socket is null || !_socket.Poll(0, SelectMode.SelectRead);
+            return _socket is not null ? !_socket.Poll(0, SelectMode.SelectRead) : _stream is not IProbedStream probed || probed.LooksAlive;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -18,6 +18,8 @@ public static class ApplianceCommandLine
             "Appliance: a Rancher-style management server for many Kubernetes clusters, in one small binary.")
         {
             ServerCommand.Build(),
+            Agent.AgentCommand.Build(),
+            Kubeconfig.KubeconfigCommand.Build(),
             VersionCommand.Build(),
         };
         return root;

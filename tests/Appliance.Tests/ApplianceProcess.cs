@@ -72,6 +72,26 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Starts a long-running verb that serves no port (`appliance agent`); its output is read as it comes.</summary>
+    public static ApplianceProcess StartVerb(params string[] arguments) => Start(arguments, null);
+
+    /// <summary>Waits (bounded) until a line of the output contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (Environment.TickCount64 > deadline || _process.HasExited)
+            {
+                throw new TimeoutException($"no output line with '{text}' (exited: {_process.HasExited}).\nstdout:\n{Output}\nstderr:\n{Errors}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public const int SigKill = 9;
+
     /// <summary>Runs an `appliance` command to completion (bounded) and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(params string[] arguments)
     {

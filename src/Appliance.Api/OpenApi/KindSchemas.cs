@@ -42,6 +42,11 @@ public static class KindSchemas
         Add("", "v1", Event());
         Add("", "v1", Node(), strategicMergePatch: false);
         Add("", "v1", Pod(), strategicMergePatch: false);
+        Add("apps", "v1", Kind("io.k8s.api.apps.v1.Deployment", "Runs replicas of a pod template (stored here; nothing schedules it).",
+            [
+                ("spec", FreeForm("The desired state: replicas, selector, template. Kept as sent.")),
+                ("status", FreeForm("The observed state.")),
+            ]), strategicMergePatch: false);
         SchemaNode policyRule = PolicyRule();
         Add("rbac.authorization.k8s.io", "v1", Kind(Rbac + "Role", "A namespaced set of permissions.",
             [("rules", List(policyRule, "The permissions of this role."))]));

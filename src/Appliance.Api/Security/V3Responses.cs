@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace Appliance.Api.Security;
 
 /// <summary>The bodies of the Rancher-shaped <c>/v3</c> and <c>/v3-public</c> actions (login, logout, password).</summary>
-internal static class V3Responses
+public static class V3Responses
 {
     private const int MaxBodyBytes = 64 * 1024;
 

@@ -11,7 +11,7 @@ namespace Appliance.Clusters.Tunnel;
 /// reads and writes throw <see cref="IOException"/>; after the session's end, data already received is still
 /// read first. One read and one write may run at once, as on a socket.
 /// </summary>
-public sealed class TunnelStream : Stream, IHalfClosable
+public sealed class TunnelStream : Stream, IHalfClosable, IProbedStream
 {
     private readonly TunnelSession _session;
     private readonly Lock _lock = new();
@@ -92,6 +92,26 @@ public sealed class TunnelStream : Stream, IHalfClosable
             {
                 return _phase == Phase.Pending && _failure is null && !_disposed;
             }
+        }
+    }
+
+    /// <summary>
+    /// Usable for another request: open both ways, not failed, and its session still running. A pooled
+    /// keep-alive connection over a stream of a dead tunnel is dropped, not rented (the proxy's 503 then).
+    /// </summary>
+    public bool LooksAlive
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_disposed || _failure is not null || _localClosed || _remoteClosed || _received.Count > 0)
+                {
+                    return false;
+                }
+            }
+
+            return _session.IsRunning;
         }
     }
 

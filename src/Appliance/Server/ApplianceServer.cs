@@ -3,6 +3,11 @@ using System.Net.Security;
 using Appliance.Api;
 using Appliance.Api.Security;
 using Appliance.Clusters;
+using Appliance.Clusters.Agents;
+using Appliance.Clusters.Controllers;
+using Appliance.Clusters.Downstream;
+using Appliance.Clusters.Registration;
+using Appliance.Clusters.Tunnel;
 using Appliance.Proxy;
 using Appliance.Auth;
 using Appliance.Health;
@@ -28,7 +33,7 @@ public static class ApplianceServer
         DataDirectory dataDir = DataDirectory.Open(settings.DataDir);
         // One logger factory for the whole process, so the parts opened before the web host (TLS,
         // store) log exactly like everything after; disposing it flushes the console at exit.
-        using ILoggerFactory logging = LoggerFactory.Create(ConfigureLogging);
+        using ILoggerFactory logging = LoggerFactory.Create(Logging.Configure);
 
         IReadOnlyList<string> names = ServerCertificates.DefaultSubjectAlternativeNames(settings.TlsSubjectAlternativeNames);
         ServerCertificates certificates = ServerCertificates.LoadOrCreate(dataDir.TlsPath, names, TimeProvider.System, logging.CreateLogger("Appliance.Tls"));
@@ -36,19 +41,6 @@ public static class ApplianceServer
         WebApplication app = Build(settings, dataDir, logging, certificates);
         await app.RunAsync(cancellationToken);
         return 0;
-    }
-
-    private static void ConfigureLogging(ILoggingBuilder logging)
-    {
-        logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
-        logging.SetMinimumLevel(LogLevel.Information);
-        // The framework's own chatter at Information adds nothing an operator acts on.
-        logging.AddFilter("Microsoft", LogLevel.Warning);
     }
 
     private static WebApplication Build(ServerSettings settings, DataDirectory dataDir, ILoggerFactory logging, ServerCertificates certificates)
@@ -72,6 +64,7 @@ public static class ApplianceServer
         builder.Services.AddSingleton(dataDir);
         builder.Services.AddHostedService<AdminCredentials>();
         AddProxy(builder.Services, dataDir);
+        AddClusters(builder.Services, certificates);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
         Task<SslServerAuthenticationOptions> tls = certificates.CreateServerTlsOptionsAsync();
@@ -99,6 +92,8 @@ public static class ApplianceServer
         app.MapGet("/version", KubernetesVersion.Handler(KubernetesVersion.Create(build.Version, build.Commit, build.BuildDate)));
         app.MapGet("/version/appliance", () => TypedResults.Json(build, ApplianceJsonContext.Default.BuildInfo));
         app.MapApplianceApi();
+        app.UseWebSockets();
+        app.MapClusterEndpoints();
 
         ReportLifecycle(app, settings, certificates);
         return app;
@@ -124,6 +119,19 @@ public static class ApplianceServer
             provider.GetRequiredService<FileAuditSink>(),
             provider.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService<DirectClusters>();
+    }
+
+    /// <summary>Agent clusters: registration, their tunnels (<c>/v3/connect</c>) and the controllers that keep their status.</summary>
+    private static void AddClusters(IServiceCollection services, ServerCertificates certificates)
+    {
+        services.AddSingleton(new ClustersOptions { CaCertificatePem = File.ReadAllText(certificates.CertificateAuthorityPath) });
+        services.AddSingleton(new TunnelOptions());
+        services.AddSingleton<ServerObjects>();
+        services.AddSingleton<RegistrationTokens>();
+        services.AddSingleton<AgentSessions>();
+        services.AddSingleton<DownstreamClients>();
+        services.AddHostedService<ClusterStatusController>();
+        services.AddHostedService<RbacPushDownController>();
     }
 
     private static void ReportLifecycle(WebApplication app, ServerSettings settings, ServerCertificates certificates)

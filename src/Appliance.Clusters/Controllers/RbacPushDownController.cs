@@ -1,0 +1,404 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Appliance.Api;
+using Appliance.Clusters.Agents;
+using Appliance.Clusters.Downstream;
+using Appliance.Store;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Clusters.Controllers;
+
+/// <summary>
+/// Makes each agent cluster's RBAC what its role bindings here say, for the names the proxy impersonates:
+/// a RoleTemplate becomes the ClusterRole <c>appliance-rt-{template}</c>; a ClusterRoleTemplateBinding the
+/// ClusterRoleBinding <c>appliance-crtb-{name}</c> of its user id or group principal; a
+/// ProjectRoleTemplateBinding a RoleBinding <c>appliance-prtb-{name}</c> in each namespace of the project.
+/// Everything it makes carries the label <c>app.kubernetes.io/managed-by=appliance</c>: what carries it and
+/// is not wanted (a deleted binding, a role edited downstream) is removed or put back, at every change here,
+/// every agent connect and every resync, so a cluster offline during a change catches up when it returns.
+/// </summary>
+public sealed partial class RbacPushDownController : Controller
+{
+    private const string ManagedBy = "app.kubernetes.io/managed-by";
+    private const string ManagedSelector = ManagedBy + "=appliance";
+    private const string RbacGroup = "rbac.authorization.k8s.io";
+    private const string Prefix = "/registry/management.appliance.io/";
+
+    private readonly DownstreamClients _clients;
+
+    public RbacPushDownController(IServiceProvider services, AgentSessions sessions, DownstreamClients clients, ClustersOptions options, ILogger<RbacPushDownController> logger)
+        : base(services, options.ResyncPeriod, logger)
+    {
+        _clients = clients;
+        sessions.Changed += Enqueue;
+    }
+
+    protected override string ControllerName => "rbac-push-down";
+
+    protected override IEnumerable<string> AllKeys()
+    {
+        foreach (JsonObject cluster in Objects.List(ObjectNames.ManagementGroup, "clusters").Items)
+        {
+            yield return cluster["metadata"]!["name"]!.GetValue<string>();
+        }
+    }
+
+    protected override void KeysOf(string storeKey, ICollection<string> keys)
+    {
+        if (!storeKey.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        string rest = storeKey[Prefix.Length..];
+        // Role templates, projects and bindings can concern any cluster: look at every one (they are few).
+        if (rest.StartsWith("roletemplates/", StringComparison.Ordinal) || rest.StartsWith("clusterroletemplatebindings/", StringComparison.Ordinal)
+            || rest.StartsWith("projectroletemplatebindings/", StringComparison.Ordinal) || rest.StartsWith("projects/", StringComparison.Ordinal))
+        {
+            foreach (string key in AllKeys())
+            {
+                keys.Add(key);
+            }
+        }
+    }
+
+    protected override async Task<TimeSpan?> ReconcileAsync(string clusterId, CancellationToken cancellationToken)
+    {
+        JsonObject? cluster = Objects.Get(ObjectNames.ManagementGroup, "clusters", null, clusterId);
+        if (cluster is null || cluster["spec"]?["type"]?.GetValue<string>() != "agent" || _clients.Find(clusterId) is not { } client)
+        {
+            // Nothing to reach now; its agent connecting queues the cluster again.
+            return null;
+        }
+
+        Desired desired = DesiredState(clusterId);
+        await ApplyClusterRolesAsync(client, desired.ClusterRoles, cancellationToken).ConfigureAwait(false);
+        await ApplyClusterRoleBindingsAsync(client, desired.ClusterRoleBindings, cancellationToken).ConfigureAwait(false);
+        await ApplyRoleBindingsAsync(client, desired.RoleBindings, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>What the cluster's RBAC must hold, read from the role templates and bindings here.</summary>
+    private Desired DesiredState(string clusterId)
+    {
+        var templates = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (JsonObject template in Objects.List(ObjectNames.ManagementGroup, "roletemplates").Items)
+        {
+            templates[Name(template)] = template;
+        }
+
+        var desired = new Desired();
+        foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "clusterroletemplatebindings").Items)
+        {
+            if (Text(binding["clusterName"]) == clusterId && Role(binding, templates, desired) is { } role && Subject(binding) is { } subject)
+            {
+                desired.ClusterRoleBindings["appliance-crtb-" + Name(binding)] = new V1ClusterRoleBinding
+                {
+                    Metadata = Managed("appliance-crtb-" + Name(binding)),
+                    RoleRef = new V1RoleRef { ApiGroup = RbacGroup, Kind = "ClusterRole", Name = role },
+                    Subjects = [subject],
+                };
+            }
+        }
+
+        var projects = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (JsonObject project in Objects.List(ObjectNames.ManagementGroup, "projects").Items)
+        {
+            if (Text(project["spec"]?["clusterName"]) == clusterId)
+            {
+                projects[Name(project)] = project;
+            }
+        }
+
+        foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "projectroletemplatebindings").Items)
+        {
+            if (Text(binding["projectName"]) is not { } projectName || !projects.TryGetValue(projectName, out JsonObject? project)
+                || Role(binding, templates, desired) is not { } role || Subject(binding) is not { } subject)
+            {
+                continue;
+            }
+
+            foreach (JsonNode? ns in project["spec"]?["namespaces"] as JsonArray ?? [])
+            {
+                if (Text(ns) is { Length: > 0 } namespaceName)
+                {
+                    desired.RoleBindings[(namespaceName, "appliance-prtb-" + Name(binding))] = new V1RoleBinding
+                    {
+                        Metadata = Managed("appliance-prtb-" + Name(binding), namespaceName),
+                        RoleRef = new V1RoleRef { ApiGroup = RbacGroup, Kind = "ClusterRole", Name = role },
+                        Subjects = [subject],
+                    };
+                }
+            }
+        }
+
+        return desired;
+    }
+
+    /// <summary>The downstream ClusterRole of the binding's template (added to the desired roles), or null if the template is missing.</summary>
+    private static string? Role(JsonObject binding, Dictionary<string, JsonObject> templates, Desired desired)
+    {
+        if (Text(binding["roleTemplateName"]) is not { } templateName || !templates.TryGetValue(templateName, out JsonObject? template))
+        {
+            return null;
+        }
+
+        string role = "appliance-rt-" + templateName;
+        if (!desired.ClusterRoles.ContainsKey(role))
+        {
+            var rules = new List<V1PolicyRule>();
+            foreach (JsonNode? rule in template["rules"] as JsonArray ?? [])
+            {
+                rules.Add(new V1PolicyRule
+                {
+                    ApiGroups = Strings(rule?["apiGroups"]),
+                    Resources = Strings(rule?["resources"]),
+                    ResourceNames = Strings(rule?["resourceNames"]),
+                    NonResourceURLs = Strings(rule?["nonResourceURLs"]),
+                    Verbs = Strings(rule?["verbs"]) ?? [],
+                });
+            }
+
+            desired.ClusterRoles[role] = new V1ClusterRole { Metadata = Managed(role), Rules = rules };
+        }
+
+        return role;
+    }
+
+    /// <summary>The user id or group principal, exactly as the proxy sends them in Impersonate-User / Impersonate-Group.</summary>
+    private static Rbacv1Subject? Subject(JsonObject binding)
+    {
+        if (Text(binding["userName"]) is { Length: > 0 } user)
+        {
+            return new Rbacv1Subject { ApiGroup = RbacGroup, Kind = "User", Name = user };
+        }
+
+        return Text(binding["groupPrincipalName"]) is { Length: > 0 } group ? new Rbacv1Subject { ApiGroup = RbacGroup, Kind = "Group", Name = group } : null;
+    }
+
+    private async Task ApplyClusterRolesAsync(Kubernetes client, Dictionary<string, V1ClusterRole> desired, CancellationToken cancellationToken)
+    {
+        V1ClusterRoleList existing = await client.RbacAuthorizationV1.ListClusterRoleAsync(labelSelector: ManagedSelector, cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (V1ClusterRole role in existing.Items)
+        {
+            if (!desired.Remove(role.Metadata.Name, out V1ClusterRole? wanted))
+            {
+                await IgnoreNotFound(client.RbacAuthorizationV1.DeleteClusterRoleAsync(role.Metadata.Name, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                LogRemoved(Logger, "ClusterRole", role.Metadata.Name);
+            }
+            else if (!SameRules(role.Rules, wanted.Rules))
+            {
+                wanted.Metadata.ResourceVersion = role.Metadata.ResourceVersion;
+                await client.RbacAuthorizationV1.ReplaceClusterRoleAsync(wanted, role.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                LogRepaired(Logger, "ClusterRole", role.Metadata.Name);
+            }
+        }
+
+        foreach (V1ClusterRole role in desired.Values)
+        {
+            await CreateOrReplaceAsync(
+                () => client.RbacAuthorizationV1.CreateClusterRoleAsync(role, cancellationToken: cancellationToken),
+                async () =>
+                {
+                    V1ClusterRole current = await client.RbacAuthorizationV1.ReadClusterRoleAsync(role.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    role.Metadata.ResourceVersion = current.Metadata.ResourceVersion;
+                    await client.RbacAuthorizationV1.ReplaceClusterRoleAsync(role, role.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ApplyClusterRoleBindingsAsync(Kubernetes client, Dictionary<string, V1ClusterRoleBinding> desired, CancellationToken cancellationToken)
+    {
+        V1ClusterRoleBindingList existing = await client.RbacAuthorizationV1.ListClusterRoleBindingAsync(labelSelector: ManagedSelector, cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (V1ClusterRoleBinding binding in existing.Items)
+        {
+            // roleRef cannot change in place: a binding that differs is deleted and made again.
+            if (!desired.Remove(binding.Metadata.Name, out V1ClusterRoleBinding? wanted) || !SameBinding(binding.RoleRef, binding.Subjects, wanted.RoleRef, wanted.Subjects))
+            {
+                await IgnoreNotFound(client.RbacAuthorizationV1.DeleteClusterRoleBindingAsync(binding.Metadata.Name, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (wanted is null)
+                {
+                    LogRemoved(Logger, "ClusterRoleBinding", binding.Metadata.Name);
+                }
+                else
+                {
+                    desired[binding.Metadata.Name] = wanted;
+                }
+            }
+        }
+
+        foreach (V1ClusterRoleBinding binding in desired.Values)
+        {
+            await CreateOrReplaceAsync(
+                () => client.RbacAuthorizationV1.CreateClusterRoleBindingAsync(binding, cancellationToken: cancellationToken),
+                async () =>
+                {
+                    // Someone made an unmanaged one of that name: ours wins.
+                    await IgnoreNotFound(client.RbacAuthorizationV1.DeleteClusterRoleBindingAsync(binding.Metadata.Name, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    await client.RbacAuthorizationV1.CreateClusterRoleBindingAsync(binding, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ApplyRoleBindingsAsync(Kubernetes client, Dictionary<(string Namespace, string Name), V1RoleBinding> desired, CancellationToken cancellationToken)
+    {
+        V1RoleBindingList existing = await client.RbacAuthorizationV1.ListRoleBindingForAllNamespacesAsync(labelSelector: ManagedSelector, cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (V1RoleBinding binding in existing.Items)
+        {
+            var key = (binding.Metadata.NamespaceProperty, binding.Metadata.Name);
+            if (!desired.Remove(key, out V1RoleBinding? wanted) || !SameBinding(binding.RoleRef, binding.Subjects, wanted.RoleRef, wanted.Subjects))
+            {
+                await IgnoreNotFound(client.RbacAuthorizationV1.DeleteNamespacedRoleBindingAsync(binding.Metadata.Name, binding.Metadata.NamespaceProperty, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (wanted is null)
+                {
+                    LogRemoved(Logger, "RoleBinding", binding.Metadata.NamespaceProperty + "/" + binding.Metadata.Name);
+                }
+                else
+                {
+                    desired[key] = wanted;
+                }
+            }
+        }
+
+        foreach (V1RoleBinding binding in desired.Values)
+        {
+            try
+            {
+                await CreateOrReplaceAsync(
+                    () => client.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(binding, binding.Metadata.NamespaceProperty, cancellationToken: cancellationToken),
+                    async () =>
+                    {
+                        await IgnoreNotFound(client.RbacAuthorizationV1.DeleteNamespacedRoleBindingAsync(binding.Metadata.Name, binding.Metadata.NamespaceProperty, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                        await client.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(binding, binding.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // The project names a namespace the cluster does not have (yet): bound when it appears, at a resync.
+                LogNamespaceMissing(Logger, binding.Metadata.NamespaceProperty, binding.Metadata.Name);
+            }
+        }
+    }
+
+    private static async Task CreateOrReplaceAsync<T>(Func<Task<T>> create, Func<Task> replace)
+    {
+        try
+        {
+            await create().ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            await replace().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task IgnoreNotFound<T>(Task<T> delete)
+    {
+        try
+        {
+            await delete.ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private static bool SameRules(IList<V1PolicyRule>? a, IList<V1PolicyRule>? b)
+    {
+        if ((a?.Count ?? 0) != (b?.Count ?? 0))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < (a?.Count ?? 0); i++)
+        {
+            if (!SameList(a![i].ApiGroups, b![i].ApiGroups) || !SameList(a[i].Resources, b[i].Resources) || !SameList(a[i].ResourceNames, b[i].ResourceNames)
+                || !SameList(a[i].NonResourceURLs, b[i].NonResourceURLs) || !SameList(a[i].Verbs, b[i].Verbs))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool SameBinding(V1RoleRef roleRef, IList<Rbacv1Subject>? subjects, V1RoleRef wantedRef, IList<Rbacv1Subject>? wantedSubjects)
+    {
+        if (roleRef.Kind != wantedRef.Kind || roleRef.Name != wantedRef.Name || (subjects?.Count ?? 0) != (wantedSubjects?.Count ?? 0))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < (subjects?.Count ?? 0); i++)
+        {
+            if (subjects![i].Kind != wantedSubjects![i].Kind || subjects[i].Name != wantedSubjects[i].Name)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool SameList(IList<string>? a, IList<string>? b)
+    {
+        if ((a?.Count ?? 0) != (b?.Count ?? 0))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < (a?.Count ?? 0); i++)
+        {
+            if (a![i] != b![i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static V1ObjectMeta Managed(string name, string? namespaceName = null)
+        => new() { Name = name, NamespaceProperty = namespaceName, Labels = new Dictionary<string, string> { [ManagedBy] = "appliance" } };
+
+    private static List<string>? Strings(JsonNode? node)
+    {
+        if (node is not JsonArray array)
+        {
+            return null;
+        }
+
+        var strings = new List<string>(array.Count);
+        foreach (JsonNode? item in array)
+        {
+            strings.Add(Text(item) ?? "");
+        }
+
+        return strings;
+    }
+
+    private static string Name(JsonObject obj) => obj["metadata"]!["name"]!.GetValue<string>();
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue(out string? text) ? text : null;
+
+    private sealed class Desired
+    {
+        public Dictionary<string, V1ClusterRole> ClusterRoles { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, V1ClusterRoleBinding> ClusterRoleBindings { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<(string Namespace, string Name), V1RoleBinding> RoleBindings { get; } = [];
+    }
+
+    [LoggerMessage(EventId = 1550, Level = LogLevel.Information, Message = "Removed the {Kind} {Name} downstream: no binding here wants it any more")]
+    private static partial void LogRemoved(ILogger logger, string kind, string name);
+
+    [LoggerMessage(EventId = 1551, Level = LogLevel.Information, Message = "Put the {Kind} {Name} downstream back as the role templates say")]
+    private static partial void LogRepaired(ILogger logger, string kind, string name);
+
+    [LoggerMessage(EventId = 1552, Level = LogLevel.Information, Message = "Namespace {Namespace} does not exist downstream; the role binding {Name} waits for it")]
+    private static partial void LogNamespaceMissing(ILogger logger, string @namespace, string name);
+}

@@ -1,0 +1,419 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Appliance.Auth;
+
+namespace Appliance.Tests;
+
+/// <summary>
+/// Three real processes: a management appliance A, a second appliance B standing in for a downstream cluster,
+/// and `appliance agent` connecting B to A through its tunnel, set up the way a user does it: the cluster
+/// is created on A, its registration manifest is applied to B with kubectl, and the agent runs with the
+/// token and CA checksum the manifest holds.
+/// </summary>
+public sealed class AgentEndToEndTests : IAsyncLifetime
+{
+    private const string Bob = "u-bobby";
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TemporaryDirectory _managementDir = new();
+    private readonly TemporaryDirectory _downstreamDir = new();
+    private ApplianceProcess _management = null!;
+    private ApplianceProcess _downstream = null!;
+    private ApplianceProcess? _agent;
+    private HttpClient _a = null!;
+    private HttpClient _b = null!;
+    private string _registrationToken = "";
+    private string _manifest = "";
+    private string _bobKubeconfig = "";
+
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            await SetUpAsync();
+        }
+        catch
+        {
+            // xUnit does not dispose a test whose set-up failed: stop the processes here, or they outlive the run.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task SetUpAsync()
+    {
+        Task<ApplianceProcess> management = ApplianceProcess.StartServerAsync(_managementDir.Path);
+        Task<ApplianceProcess> downstream = ApplianceProcess.StartServerAsync(_downstreamDir.Path);
+        try
+        {
+            await Task.WhenAll(management, downstream);
+        }
+        finally
+        {
+            if (management.IsCompletedSuccessfully)
+            {
+                _management = await management;
+            }
+
+            if (downstream.IsCompletedSuccessfully)
+            {
+                _downstream = await downstream;
+            }
+        }
+
+        _a = AdminClient(_management, _managementDir.Path);
+        _b = AdminClient(_downstream, _downstreamDir.Path);
+
+        await PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "c1" },
+            ["spec"] = new JsonObject { ["type"] = "agent", ["displayName"] = "the downstream" },
+        });
+        _registrationToken = await WaitForRegistrationTokenAsync("c1");
+
+        using (HttpClient anonymous = _management.CreateClient())
+        {
+            _manifest = await anonymous.GetStringAsync($"/v3/import/{_registrationToken}.yaml");
+        }
+
+        string manifestPath = Path.Combine(_managementDir.Path, "import.yaml");
+        await File.WriteAllTextAsync(manifestPath, _manifest);
+        var apply = await Kubectl.RunAsync(Path.Combine(_downstreamDir.Path, "admin.kubeconfig"), _downstreamDir.Path, $"apply -f {manifestPath}");
+        Assert.True(apply.ExitCode == 0, apply.Errors);
+
+        // Downstream: a namespace with something in it. Bob's rights there come only from the bindings on A.
+        await PostAsync(_b, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "team" } });
+        await PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "hello" } });
+
+        // Management: role templates, a project holding "team", and bob bound in the cluster and in the project.
+        await PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "namespace-reader" },
+            ["context"] = "cluster",
+            ["rules"] = new JsonArray(new JsonObject { ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("namespaces"), ["verbs"] = new JsonArray("get", "list") }),
+        });
+        await PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "configmap-viewer" },
+            ["context"] = "project",
+            ["rules"] = new JsonArray(new JsonObject { ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("configmaps"), ["verbs"] = new JsonArray("get", "list", "watch") }),
+        });
+        await PostAsync(_a, "/apis/management.appliance.io/v1/projects", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "p1" },
+            ["spec"] = new JsonObject { ["clusterName"] = "c1", ["namespaces"] = new JsonArray("team") },
+        });
+        string bobToken = await CreateUserWithTokenAsync(Bob, "Bobby Tables");
+        await PostAsync(_a, "/apis/management.appliance.io/v1/clusterroletemplatebindings", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "bob-in-c1" },
+            ["clusterName"] = "c1",
+            ["roleTemplateName"] = "namespace-reader",
+            ["userName"] = Bob,
+        });
+        await PostAsync(_a, "/apis/management.appliance.io/v1/projectroletemplatebindings", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "bob-in-p1" },
+            ["projectName"] = "p1",
+            ["roleTemplateName"] = "configmap-viewer",
+            ["userName"] = Bob,
+        });
+        // Bob gets his kubeconfig the way a user does: from the server, with his own token.
+        _bobKubeconfig = Path.Combine(_managementDir.Path, "bob.kubeconfig");
+        var generated = await ApplianceProcess.RunAsync("kubeconfig", "--server", _management.BaseAddress.ToString(), "--token", bobToken,
+            "--certificate-authority", Path.Combine(_managementDir.Path, "tls", "ca.crt"), "--cluster", "c1", "--output", _bobKubeconfig);
+        Assert.True(generated.ExitCode == 0, generated.Errors);
+        _agent = StartAgent(_registrationToken);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _a?.Dispose();
+        _b?.Dispose();
+        _a = _b = null!;
+        foreach (ApplianceProcess? process in new[] { _agent, _management, _downstream })
+        {
+            if (process is not null)
+            {
+                await process.DisposeAsync();
+            }
+        }
+
+        _agent = null;
+        _management = _downstream = null!;
+        _managementDir.Dispose();
+        _downstreamDir.Dispose();
+    }
+
+    [Fact]
+    public async Task ConnectedAgent_MakesTheClusterConnectedAndReady_AndKubectlWorksThroughTheTunnel()
+    {
+        JsonObject status = await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        using (HttpResponseMessage version = await _b.GetAsync("/version"))
+        {
+            string gitVersion = (string)JsonNode.Parse(await version.Content.ReadAsStringAsync())!["gitVersion"]!;
+            Assert.Equal(gitVersion, (string?)status["kubernetesVersion"]);
+        }
+
+        Assert.Equal(0, (int)status["nodeCount"]!);
+        Assert.False(string.IsNullOrEmpty((string?)status["agentVersion"]));
+
+        // The project binding became a RoleBinding in "team", the cluster binding a ClusterRoleBinding.
+        var list = await PollKubectlAsync(_bobKubeconfig, "-n team get configmaps -o name");
+        Assert.True(list.ExitCode == 0, list.Errors);
+        Assert.Contains("configmap/hello", list.Output, StringComparison.Ordinal);
+        var namespaces = await PollKubectlAsync(_bobKubeconfig, "get namespaces -o name");
+        Assert.True(namespaces.ExitCode == 0, namespaces.Errors);
+        Assert.Contains("namespace/team", namespaces.Output, StringComparison.Ordinal);
+
+        var elsewhere = await KubectlAsync(_bobKubeconfig, "-n default get configmaps");
+        Assert.NotEqual(0, elsewhere.ExitCode);
+        Assert.Contains($"User \"{Bob}\" cannot list resource \"configmaps\"", elsewhere.Errors, StringComparison.Ordinal);
+        var write = await KubectlAsync(_bobKubeconfig, "-n team create configmap mine");
+        Assert.NotEqual(0, write.ExitCode);
+    }
+
+    [Fact]
+    public async Task RemovedBindings_RemoveTheRightsDownstream()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        Assert.Equal(0, (await PollKubectlAsync(_bobKubeconfig, "get namespaces")).ExitCode);
+        Assert.Equal(0, (await PollKubectlAsync(_bobKubeconfig, "-n team get configmaps")).ExitCode);
+
+        using (HttpResponseMessage deleted = await _a.DeleteAsync("/apis/management.appliance.io/v1/clusterroletemplatebindings/bob-in-c1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        var gone = await PollKubectlAsync(_bobKubeconfig, "get namespaces", expectSuccess: false);
+        Assert.Contains($"User \"{Bob}\" cannot list resource \"namespaces\"", gone.Errors, StringComparison.Ordinal);
+        // The role went first (the binding pointed at nothing); the binding follows in the same pass.
+        await PollAsync(async () => (await _b.GetAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/appliance-crtb-bob-in-c1")).StatusCode == HttpStatusCode.NotFound);
+
+        // The project binding still grants the namespace: the proxy lets bob in, the downstream decides.
+        Assert.Equal(0, (await KubectlAsync(_bobKubeconfig, "-n team get configmaps")).ExitCode);
+        using (HttpResponseMessage deleted = await _a.DeleteAsync("/apis/management.appliance.io/v1/projectroletemplatebindings/bob-in-p1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        await PollAsync(async () => (await _b.GetAsync("/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings/appliance-prtb-bob-in-p1")).StatusCode == HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task KilledAgent_TurnsTheClusterDisconnectedWithin10Seconds_KubectlGets503_AndARestartedAgentRestoresIt()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        Assert.Equal(0, (await PollKubectlAsync(_bobKubeconfig, "-n team get configmaps")).ExitCode);
+
+        await _agent!.TerminateAsync(ApplianceProcess.SigKill);
+        long killed = Environment.TickCount64;
+        await WaitForConditionsAsync("c1", connected: "False", ready: "False", TimeSpan.FromSeconds(10));
+        Assert.True(Environment.TickCount64 - killed < 10_000);
+
+        var offline = await KubectlAsync(_bobKubeconfig, "-n team get configmaps --request-timeout=20s");
+        Assert.NotEqual(0, offline.ExitCode);
+        Assert.True(offline.Errors.Contains("the cluster is not connected", StringComparison.Ordinal), offline.Errors);
+
+        await _agent.DisposeAsync();
+        _agent = StartAgent(_registrationToken);
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        var back = await PollKubectlAsync(_bobKubeconfig, "-n team get configmaps -o name");
+        Assert.True(back.ExitCode == 0, back.Errors);
+    }
+
+    [Fact]
+    public async Task RevokedRegistrationToken_DisconnectsTheAgent_RefusesItClearly_AndIssuesANewToken()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        using (HttpResponseMessage deleted = await _a.DeleteAsync("/api/v1/namespaces/appliance-system/secrets/registration-c1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        await WaitForConditionsAsync("c1", connected: "False", ready: "False", TimeSpan.FromSeconds(10));
+        await _agent!.WaitForOutputAsync("the server refused the registration token", TimeSpan.FromSeconds(20));
+        Assert.Contains("refused: the registration token is wrong or was revoked", _management.Output, StringComparison.Ordinal);
+
+        string renewed = await WaitForRegistrationTokenAsync("c1");
+        Assert.NotEqual(_registrationToken, renewed);
+        using HttpClient anonymous = _management.CreateClient();
+        using HttpResponseMessage old = await anonymous.GetAsync($"/v3/import/{_registrationToken}.yaml");
+        Assert.Equal(HttpStatusCode.Unauthorized, old.StatusCode);
+    }
+
+    [Fact]
+    public async Task AgentWithTheWrongCaChecksum_ExitsWithOneClearLine()
+    {
+        var run = await ApplianceProcess.RunAsync("agent", "--server", _management.BaseAddress.ToString(), "--token", _registrationToken,
+            "--kubeconfig", Path.Combine(_downstreamDir.Path, "admin.kubeconfig"), "--ca-checksum", new string('0', 64));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("the server's CA checksum is", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("refusing to connect", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GeneratedKubeconfig_HoldsAFreshTokenOfTheCaller_AndAContextPerReachableCluster()
+    {
+        string bobConfig = await File.ReadAllTextAsync(_bobKubeconfig);
+        Assert.Contains($"server: \"https://127.0.0.1:{_management.BaseAddress.Port}/k8s/clusters/c1\"", bobConfig, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_bobKubeconfig));
+
+        // The admin on the server's host, every cluster: the admin's token comes from DATA_DIR/admin.kubeconfig.
+        var admin = await ApplianceProcess.RunAsync("kubeconfig", "--data-dir", _managementDir.Path);
+        Assert.True(admin.ExitCode == 0, admin.Errors);
+        Assert.Contains("current-context: \"c1\"", admin.Output, StringComparison.Ordinal);
+        string adminToken = File.ReadAllLines(Path.Combine(_managementDir.Path, "admin.kubeconfig")).Single(static l => l.TrimStart().StartsWith("token: ", StringComparison.Ordinal)).Trim()["token: ".Length..];
+        Assert.Contains("token: \"token-", admin.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(adminToken, admin.Output, StringComparison.Ordinal);
+
+        // Carol has no role in c1: no context for her, and naming the cluster is a clear refusal.
+        string carolToken = await CreateUserWithTokenAsync("u-carol", "Carol");
+        var carolAll = await ApplianceProcess.RunAsync("kubeconfig", "--server", _management.BaseAddress.ToString(), "--token", carolToken,
+            "--certificate-authority", Path.Combine(_managementDir.Path, "tls", "ca.crt"));
+        Assert.True(carolAll.ExitCode == 0, carolAll.Errors);
+        Assert.DoesNotContain("k8s/clusters/c1", carolAll.Output, StringComparison.Ordinal);
+        var carolC1 = await ApplianceProcess.RunAsync("kubeconfig", "--server", _management.BaseAddress.ToString(), "--token", carolToken,
+            "--certificate-authority", Path.Combine(_managementDir.Path, "tls", "ca.crt"), "--cluster", "c1");
+        Assert.Equal(1, carolC1.ExitCode);
+        Assert.Equal("appliance: the server refused: cluster c1 not found", carolC1.Errors.Trim());
+    }
+
+    [Fact]
+    public async Task ImportManifest_ForAWrongToken_Is401WithAStatus()
+    {
+        using HttpClient anonymous = _management.CreateClient();
+        using HttpResponseMessage response = await anonymous.GetAsync("/v3/import/c1:not-the-secret.yaml");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        JsonNode status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("Status", (string?)status["kind"]);
+        Assert.Equal("the registration token is wrong or was revoked", (string?)status["message"]);
+    }
+
+    /// <summary>Runs kubectl until it succeeds (or, with <paramref name="expectSuccess"/> false, fails), bounded: push-down is asynchronous.</summary>
+    private async Task<(int ExitCode, string Output, string Errors)> PollKubectlAsync(string kubeconfig, string arguments, bool expectSuccess = true)
+    {
+        (int ExitCode, string Output, string Errors) result = default;
+        await PollAsync(async () =>
+        {
+            result = await KubectlAsync(kubeconfig, arguments);
+            return (result.ExitCode == 0) == expectSuccess;
+        });
+        return result;
+    }
+
+    private static async Task PollAsync(Func<Task<bool>> condition)
+    {
+        long deadline = Environment.TickCount64 + (long)StatusTimeout.TotalMilliseconds;
+        while (!await condition())
+        {
+            Assert.True(Environment.TickCount64 < deadline, "the condition did not hold in time");
+            await Task.Delay(200);
+        }
+    }
+
+    private ApplianceProcess StartAgent(string token)
+    {
+        string checksum = System.Text.RegularExpressions.Regex.Match(_manifest, "\"--ca-checksum\", \"([0-9a-f]{64})\"").Groups[1].Value;
+        Assert.Equal(64, checksum.Length);
+        return ApplianceProcess.StartVerb("agent", "--server", _management.BaseAddress.ToString(), "--token", token,
+            "--kubeconfig", Path.Combine(_downstreamDir.Path, "admin.kubeconfig"), "--ca-checksum", checksum);
+    }
+
+    private async Task<string> WaitForRegistrationTokenAsync(string clusterId)
+    {
+        long deadline = Environment.TickCount64 + (long)StatusTimeout.TotalMilliseconds;
+        while (true)
+        {
+            using HttpResponseMessage response = await _a.GetAsync($"/api/v1/namespaces/appliance-system/secrets/registration-{clusterId}");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                JsonNode secret = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                string token = Encoding.UTF8.GetString(Convert.FromBase64String((string)secret["data"]!["token"]!));
+                if (token != _registrationToken)
+                {
+                    return token;
+                }
+            }
+
+            Assert.True(Environment.TickCount64 < deadline, $"no registration token for {clusterId}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Polls the cluster's status until Connected and Ready have these values; returns the status.</summary>
+    private async Task<JsonObject> WaitForConditionsAsync(string clusterId, string connected, string ready, TimeSpan? timeout = null)
+    {
+        long deadline = Environment.TickCount64 + (long)(timeout ?? StatusTimeout).TotalMilliseconds;
+        string last = "";
+        while (true)
+        {
+            JsonNode cluster = JsonNode.Parse(await _a.GetStringAsync($"/apis/management.appliance.io/v1/clusters/{clusterId}"))!;
+            if (cluster["status"] is JsonObject status && status["conditions"] is JsonArray conditions)
+            {
+                last = status.ToJsonString();
+                if (Condition(conditions, "Connected") == connected && Condition(conditions, "Ready") == ready)
+                {
+                    return status;
+                }
+            }
+
+            Assert.True(Environment.TickCount64 < deadline, $"cluster {clusterId} did not become Connected={connected} Ready={ready}; last status: {last}\nagent:\n{_agent?.Output}\n{_agent?.Errors}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static string? Condition(JsonArray conditions, string type)
+    {
+        foreach (JsonNode? condition in conditions)
+        {
+            if ((string?)condition?["type"] == type)
+            {
+                return (string?)condition["status"];
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<string> CreateUserWithTokenAsync(string userId, string displayName)
+    {
+        await PostAsync(_a, "/apis/management.appliance.io/v1/users", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = userId },
+            ["username"] = userId,
+            ["displayName"] = displayName,
+            ["principalIds"] = new JsonArray("local://" + userId),
+        });
+        ApiToken token = ApiToken.Generate();
+        var hasher = new TokenHasher(ServerKeyFile.LoadOrCreate(_managementDir.Path));
+        await PostAsync(_a, "/apis/management.appliance.io/v1/tokens", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = token.Name },
+            ["userId"] = userId,
+            ["hash"] = Convert.ToBase64String(hasher.Hash(token.Secret)),
+            ["type"] = "kubeconfig",
+        });
+        return token.ToString();
+    }
+
+    private Task<(int ExitCode, string Output, string Errors)> KubectlAsync(string kubeconfig, string arguments)
+        => Kubectl.RunAsync(kubeconfig, _managementDir.Path, arguments);
+
+    private static HttpClient AdminClient(ApplianceProcess server, string dataDir)
+    {
+        HttpClient client = server.CreateClient();
+        string token = File.ReadAllLines(Path.Combine(dataDir, "admin.kubeconfig")).Single(static l => l.TrimStart().StartsWith("token: ", StringComparison.Ordinal)).Trim()["token: ".Length..];
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    private static async Task<JsonObject> PostAsync(HttpClient client, string path, JsonObject body)
+    {
+        using HttpResponseMessage response = await client.PostAsync(path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST {path}: {(int)response.StatusCode} {text}");
+        return (JsonObject)JsonNode.Parse(text)!;
+    }
+}
