@@ -8,6 +8,8 @@ namespace Appliance.Auth;
 /// AES-256-GCM under a key file in the data dir, a fresh random nonce per write, and the store key as
 /// associated data, so a ciphertext copied onto another key does not decrypt. Values carry a prefix
 /// naming the scheme; a value without it is plain JSON (written before encryption was on) and is read as is.
+/// Safe for concurrent use: one <see cref="AesGcm"/> is not (on Linux it is one OpenSSL context, and two threads
+/// in it at once fail with a tag mismatch), so calls take turns on it; each is a microsecond or so.
 /// </summary>
 public sealed class SecretEncryption : IDisposable
 {
@@ -19,6 +21,7 @@ public sealed class SecretEncryption : IDisposable
     private static readonly byte[] Prefix = Encoding.ASCII.GetBytes("k8s:enc:aesgcm:v1:appliance:");
 
     private readonly AesGcm _aes;
+    private readonly Lock _aesLock = new();
 
     public SecretEncryption(byte[] key) => _aes = new AesGcm(key, TagBytes);
 
@@ -33,7 +36,12 @@ public sealed class SecretEncryption : IDisposable
         RandomNumberGenerator.Fill(nonce);
         Span<byte> ciphertext = sealedValue.AsSpan(Prefix.Length + NonceBytes, plaintext.Length);
         Span<byte> tag = sealedValue.AsSpan(Prefix.Length + NonceBytes + plaintext.Length, TagBytes);
-        _aes.Encrypt(nonce, plaintext, ciphertext, tag, Encoding.UTF8.GetBytes(storeKey));
+        byte[] associatedData = Encoding.UTF8.GetBytes(storeKey);
+        lock (_aesLock)
+        {
+            _aes.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
+        }
+
         return sealedValue;
     }
 
@@ -48,7 +56,12 @@ public sealed class SecretEncryption : IDisposable
 
         ReadOnlySpan<byte> body = sealedValue[Prefix.Length..];
         byte[] plaintext = new byte[body.Length - NonceBytes - TagBytes];
-        _aes.Decrypt(body[..NonceBytes], body[NonceBytes..^TagBytes], body[^TagBytes..], plaintext, Encoding.UTF8.GetBytes(storeKey));
+        byte[] associatedData = Encoding.UTF8.GetBytes(storeKey);
+        lock (_aesLock)
+        {
+            _aes.Decrypt(body[..NonceBytes], body[NonceBytes..^TagBytes], body[^TagBytes..], plaintext, associatedData);
+        }
+
         return plaintext;
     }
 
