@@ -13,8 +13,8 @@ namespace Appliance.Clusters;
 /// Keeps the proxy's <see cref="ClusterDirectory"/> in step with the <c>direct</c> Cluster objects: each one's
 /// API endpoint, CA bundle and the impersonator token in the Secret its <c>spec.direct.tokenSecretRef</c>
 /// names. Rebuilt from the store on every change to a Cluster or a Secret (a store watch), so a new
-/// cluster, a rotated token or a deleted cluster reaches the proxy at once. Agent clusters come with the
-/// tunnel (issue 7).
+/// cluster, a rotated token or a deleted cluster reaches the proxy at once. The controllers reach a direct
+/// cluster through <see cref="Find"/>.
 /// </summary>
 public sealed partial class DirectClusters(IServiceProvider services, ClusterDirectory directory, ProxyOptions proxyOptions, ILogger<DirectClusters> logger) : BackgroundService
 {
@@ -22,6 +22,10 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
     private const string SecretsPrefix = "/registry/core/secrets/";
 
     private readonly Dictionary<string, string> _applied = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DirectAccess> _access = new(StringComparer.Ordinal);
+
+    /// <summary>How the controllers reach a direct cluster: its dialer and the token of its Secret; null until synced.</summary>
+    public DirectAccess? Find(string clusterId) => _access.GetValueOrDefault(clusterId);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -78,6 +82,7 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
                 if (_applied.TryGetValue(id, out string? applied) && applied == fingerprint && directory.TryGetCluster(Encoding.UTF8.GetBytes(id), out ClusterUpstream? existing))
                 {
                     existing.UpdateCredentials(cluster.Endpoint.Authority, cluster.Token);
+                    _access[id] = new DirectAccess(existing.Dialer, cluster.Token);
                     continue;
                 }
 
@@ -87,6 +92,7 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
                     directory.Set(new ClusterUpstream(id, dialer, cluster.Endpoint.Authority, cluster.Token,
                         proxyOptions.MaxPooledConnectionsPerCluster, proxyOptions.PooledConnectionIdleTimeout, proxyOptions.TimeProvider));
                     _applied[id] = fingerprint;
+                    _access[id] = new DirectAccess(dialer, cluster.Token);
                     LogClusterReady(logger, id, cluster.Endpoint.Authority);
                 }
                 catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
@@ -107,6 +113,7 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
             {
                 directory.Remove(id);
                 _applied.Remove(id);
+                _access.TryRemove(id, out _);
             }
         }
 
@@ -167,3 +174,6 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Cluster {ClusterId} cannot be proxied: {Problem}")]
     private static partial void LogClusterUnusable(ILogger logger, string clusterId, string problem);
 }
+
+/// <summary>A direct cluster's dialer and service-account token.</summary>
+public sealed record DirectAccess(IUpstreamDialer Dialer, string Token);

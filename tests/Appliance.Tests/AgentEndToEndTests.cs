@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Appliance.Auth;
@@ -21,6 +23,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     private ApplianceProcess _management = null!;
     private ApplianceProcess _downstream = null!;
     private ApplianceProcess? _agent;
+    private int _managementPort;
     private HttpClient _a = null!;
     private HttpClient _b = null!;
     private string _registrationToken = "";
@@ -43,7 +46,9 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
 
     private async Task SetUpAsync()
     {
-        Task<ApplianceProcess> management = ApplianceProcess.StartServerAsync(_managementDir.Path);
+        // A fixed port: the restart test brings the server back where the agent looks for it.
+        _managementPort = ApplianceProcess.FreePort();
+        Task<ApplianceProcess> management = ApplianceProcess.StartServerAsync(_managementDir.Path, port: _managementPort);
         Task<ApplianceProcess> downstream = ApplianceProcess.StartServerAsync(_downstreamDir.Path);
         try
         {
@@ -224,6 +229,68 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RestartedServer_TheAgentReconnectsByItself()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        Assert.Equal(0, await _management.TerminateAsync());
+        await _management.DisposeAsync();
+        _a.Dispose();
+        _management = await ApplianceProcess.StartServerAsync(_managementDir.Path, port: _managementPort);
+        _a = AdminClient(_management, _managementDir.Path);
+
+        // The status written before the restart still says Connected: wait for a heartbeat written after it.
+        string restartedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        await PollAsync(async () =>
+        {
+            JsonNode cluster = JsonNode.Parse(await _a.GetStringAsync("/apis/management.appliance.io/v1/clusters/c1"))!;
+            return string.CompareOrdinal((string?)cluster["status"]?["lastHeartbeatTime"], restartedAt) >= 0;
+        });
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        var list = await PollKubectlAsync(_bobKubeconfig, "-n team get configmaps -o name");
+        Assert.True(list.ExitCode == 0, list.Errors);
+        Assert.Contains("Connected to", _agent!.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OversizedOrUnknownStreamFrames_FromOneClustersTunnel_AreRefused_AndOtherClustersKeepWorking()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        await PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "c2" },
+            ["spec"] = new JsonObject { ["type"] = "agent" },
+        });
+        string c2Token = await WaitForRegistrationTokenAsync("c2");
+
+        // A data frame for a stream nobody opened: answered with a Reset frame of that stream id.
+        using (ClientWebSocket rogue = await ConnectRawTunnelAsync(c2Token))
+        {
+            byte[] unknownStream = [3, 0, 0, 0x30, 0x39, (byte)'x'];
+            await rogue.SendAsync(unknownStream, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+            byte[] reply = await ReceiveFrameOfTypeAsync(rogue, type: 5);
+            Assert.Equal(0x3039u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(1)));
+        }
+
+        // A message over the frame limit: the server closes that tunnel with 1009 (message too big).
+        using (ClientWebSocket rogue = await ConnectRawTunnelAsync(c2Token))
+        {
+            await rogue.SendAsync(new byte[70_000], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+            var buffer = new byte[1024];
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await rogue.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            while (result.MessageType != WebSocketMessageType.Close);
+            Assert.Equal(WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+        }
+
+        await _management.WaitForOutputAsync("over the 65536 limit", TimeSpan.FromSeconds(10));
+        var list = await KubectlAsync(_bobKubeconfig, "-n team get configmaps -o name");
+        Assert.True(list.ExitCode == 0, list.Errors);
+    }
+
+    [Fact]
     public async Task RevokedRegistrationToken_DisconnectsTheAgent_RefusesItClearly_AndIssuesANewToken()
     {
         await WaitForConditionsAsync("c1", connected: "True", ready: "True");
@@ -310,6 +377,47 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         {
             Assert.True(Environment.TickCount64 < deadline, "the condition did not hold in time");
             await Task.Delay(200);
+        }
+    }
+
+    /// <summary>A WebSocket to /v3/connect speaking raw frames, as a broken or hostile agent would.</summary>
+    private async Task<ClientWebSocket> ConnectRawTunnelAsync(string token)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        using X509Certificate2 ca = _management.CertificateAuthority;
+        X509Certificate2 trusted = X509CertificateLoader.LoadCertificate(ca.RawData);
+        socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.CustomTrustStore.Add(trusted);
+            return certificate is not null && chain.Build(new X509Certificate2(certificate));
+        };
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_managementPort}/v3/connect"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        return socket;
+    }
+
+    /// <summary>Reads whole frames (pings and the like pass by) until one of <paramref name="type"/>, bounded.</summary>
+    private static async Task<byte[]> ReceiveFrameOfTypeAsync(ClientWebSocket socket, byte type)
+    {
+        var buffer = new byte[70_000];
+        while (true)
+        {
+            int length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+            if (length > 0 && buffer[0] == type)
+            {
+                return buffer[..length];
+            }
         }
     }
 

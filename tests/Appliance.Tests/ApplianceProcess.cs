@@ -52,10 +52,10 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
 
     public X509Certificate2 CertificateAuthority => X509CertificateLoader.LoadCertificateFromFile(Path.Combine(DataDir, "tls", "ca.crt"));
 
-    /// <summary>Starts `appliance server` on 127.0.0.1:0 and waits until it logs where it listens.</summary>
-    public static async Task<ApplianceProcess> StartServerAsync(string dataDir, IEnumerable<string>? extraArguments = null, IDictionary<string, string>? environment = null)
+    /// <summary>Starts `appliance server` on 127.0.0.1 (port 0: any free one) and waits until it logs where it listens.</summary>
+    public static async Task<ApplianceProcess> StartServerAsync(string dataDir, IEnumerable<string>? extraArguments = null, IDictionary<string, string>? environment = null, int port = 0)
     {
-        var arguments = new List<string> { "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir };
+        var arguments = new List<string> { "server", "--listen", $"127.0.0.1:{port}", "--data-dir", dataDir };
         arguments.AddRange(extraArguments ?? []);
         ApplianceProcess server = Start(arguments, environment);
         server.DataDir = dataDir;
@@ -91,6 +91,14 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
     }
 
     public const int SigKill = 9;
+
+    /// <summary>A loopback port free right now, for a server that must come back on the same address after a restart.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     /// <summary>Runs an `appliance` command to completion (bounded) and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(params string[] arguments)

@@ -215,6 +215,29 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    [Fact]
+    public async Task DirectCluster_StatusSaysConnectedAndReady_WithTheDownstreamsVersion()
+    {
+        string gitVersion = (string)JsonNode.Parse(await _b.GetStringAsync("/version"))!["gitVersion"]!;
+        long deadline = Environment.TickCount64 + 30_000;
+        while (true)
+        {
+            JsonNode? status = JsonNode.Parse(await _a.GetStringAsync("/apis/management.appliance.io/v1/clusters/c1"))!["status"];
+            JsonArray conditions = status?["conditions"] as JsonArray ?? [];
+            bool connected = conditions.Any(c => (string?)c?["type"] == "Connected" && (string?)c["status"] == "True" && (string?)c["reason"] == "Direct");
+            bool ready = conditions.Any(c => (string?)c?["type"] == "Ready" && (string?)c["status"] == "True");
+            if (connected && ready && (string?)status?["kubernetesVersion"] == gitVersion)
+            {
+                // The impersonator token may not list nodes: no node count rather than a wrong one.
+                Assert.Null(status!["nodeCount"]);
+                return;
+            }
+
+            Assert.True(Environment.TickCount64 < deadline, $"status: {status?.ToJsonString()}");
+            await Task.Delay(100);
+        }
+    }
+
     private Task<(int ExitCode, string Output, string Errors)> WaitForClusterAsync()
         => PollAsync(() => KubectlAsync(_bobKubeconfig, "-n team get configmaps"));
 

@@ -73,7 +73,19 @@ public sealed partial class ClusterStatusController : Controller
     protected override async Task<TimeSpan?> ReconcileAsync(string clusterId, CancellationToken cancellationToken)
     {
         JsonObject? cluster = Objects.Get(ObjectNames.ManagementGroup, "clusters", null, clusterId);
-        if (cluster is null || cluster["spec"]?["type"]?.GetValue<string>() != "agent")
+        string? type = cluster?["spec"]?["type"]?.GetValue<string>();
+        if (type == "direct")
+        {
+            // Reached through its endpoint (DirectClusters keeps the proxy's entry, even when it was an agent cluster before); probed alike.
+            _upstreams.Remove(clusterId);
+            ClusterHealth direct = _clients.Find(clusterId) is { } client
+                ? await ProbeAsync(client, "Direct", "the API endpoint answers", cancellationToken).ConfigureAwait(false)
+                : ClusterHealth.Disconnected("Unusable", "the cluster's endpoint, CA bundle or token Secret is not usable (the server log says why)");
+            await WriteStatusAsync(clusterId, direct, null).ConfigureAwait(false);
+            return _options.HealthProbeInterval;
+        }
+
+        if (type != "agent")
         {
             Forget(clusterId);
             return null;
@@ -91,9 +103,9 @@ public sealed partial class ClusterStatusController : Controller
         AgentCredentials? credentials = agent?.Credentials;
         SetUpstream(clusterId, credentials);
 
-        ClusterHealth health = credentials is null
-            ? ClusterHealth.Disconnected(_sessions.LastDisconnectReason(clusterId) ?? "the agent has not connected yet")
-            : await ProbeAsync(clusterId, agent!, cancellationToken).ConfigureAwait(false);
+        ClusterHealth health = credentials is null || _clients.Find(clusterId) is not { } agentClient
+            ? ClusterHealth.Disconnected("Disconnected", _sessions.LastDisconnectReason(clusterId) ?? "the agent has not connected yet")
+            : await ProbeAsync(agentClient, "Connected", $"agent connected since {agent!.ConnectedAt:yyyy-MM-ddTHH:mm:ssZ}", cancellationToken).ConfigureAwait(false);
         await WriteStatusAsync(clusterId, health, credentials?.AgentVersion).ConfigureAwait(false);
         return credentials is null ? null : _options.HealthProbeInterval;
     }
@@ -129,12 +141,9 @@ public sealed partial class ClusterStatusController : Controller
         }
     }
 
-    private async Task<ClusterHealth> ProbeAsync(string clusterId, AgentConnection agent, CancellationToken cancellationToken)
+    /// <summary>/readyz, /version and the nodes (a token that may not list nodes leaves them out); Connected means the API was reached.</summary>
+    private async Task<ClusterHealth> ProbeAsync(Kubernetes client, string connectedReason, string connectedMessage, CancellationToken cancellationToken)
     {
-        if (_clients.Find(clusterId) is not { } client)
-        {
-            return ClusterHealth.Disconnected("the agent disconnected");
-        }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.DownstreamTimeout);
@@ -143,10 +152,18 @@ public sealed partial class ClusterStatusController : Controller
             using HttpResponseMessage ready = await client.HttpClient.GetAsync(new Uri(client.BaseUri, "/readyz"), timeout.Token).ConfigureAwait(false);
             string readyBody = await ready.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
             VersionInfo version = await client.Version.GetCodeAsync(timeout.Token).ConfigureAwait(false);
-            V1NodeList nodes = await client.CoreV1.ListNodeAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
+            V1NodeList? nodes = null;
+            try
+            {
+                nodes = await client.CoreV1.ListNodeAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Forbidden)
+            {
+            }
+
             decimal cpu = 0;
             decimal memory = 0;
-            foreach (V1Node node in nodes.Items)
+            foreach (V1Node node in nodes?.Items ?? [])
             {
                 if (node.Status?.Allocatable is { } allocatable)
                 {
@@ -156,13 +173,16 @@ public sealed partial class ClusterStatusController : Controller
             }
 
             bool isReady = ready.IsSuccessStatusCode;
-            return new ClusterHealth(true, "Connected", $"agent connected since {agent.ConnectedAt:yyyy-MM-ddTHH:mm:ssZ}",
+            return new ClusterHealth(true, connectedReason, connectedMessage,
                 isReady, isReady ? "APIReady" : "APINotReady", isReady ? "the API answers /readyz" : $"/readyz answered {(int)ready.StatusCode}: {Trim(readyBody)}",
-                version.GitVersion, nodes.Items.Count, cpu, memory, Time.GetUtcNow());
+                version.GitVersion, nodes?.Items.Count, nodes is null ? null : cpu, nodes is null ? null : memory, Time.GetUtcNow());
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or k8s.Autorest.HttpOperationException && !cancellationToken.IsCancellationRequested)
         {
-            return new ClusterHealth(true, "Connected", "agent connected", false, "APIUnreachable", Trim(e.Message), null, null, null, null, null);
+            // An agent cluster whose tunnel is up is connected even when its API fails; a direct one is not.
+            bool tunnelUp = connectedReason == "Connected";
+            return new ClusterHealth(tunnelUp, tunnelUp ? connectedReason : "Unreachable", tunnelUp ? connectedMessage : Trim(e.Message),
+                false, "APIUnreachable", Trim(e.Message), null, null, null, null, null);
         }
     }
 
@@ -182,13 +202,17 @@ public sealed partial class ClusterStatusController : Controller
                 if (health.Version is not null)
                 {
                     status["kubernetesVersion"] = health.Version;
+                    status["lastHeartbeatTime"] = health.Heartbeat!.Value.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+                }
+
+                if (health.NodeCount is not null)
+                {
                     status["nodeCount"] = health.NodeCount;
                     status["allocatable"] = new JsonObject
                     {
                         ["cpu"] = health.Cpu!.Value.ToString(CultureInfo.InvariantCulture),
                         ["memory"] = health.Memory!.Value.ToString(CultureInfo.InvariantCulture),
                     };
-                    status["lastHeartbeatTime"] = health.Heartbeat!.Value.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
                 }
 
                 if (agentVersion is not null)
@@ -235,8 +259,8 @@ public sealed partial class ClusterStatusController : Controller
         bool Ready, string ReadyReason, string ReadyMessage,
         string? Version, int? NodeCount, decimal? Cpu, decimal? Memory, DateTimeOffset? Heartbeat)
     {
-        public static ClusterHealth Disconnected(string reason)
-            => new(false, "Disconnected", reason, false, "Disconnected", "the cluster's agent is not connected", null, null, null, null, null);
+        public static ClusterHealth Disconnected(string reason, string message)
+            => new(false, reason, message, false, reason, "the cluster cannot be reached", null, null, null, null, null);
     }
 
     [LoggerMessage(EventId = 1530, Level = LogLevel.Warning, Message = "Cluster {ClusterId}: its registration token was revoked; the agent is disconnected")]

@@ -1,22 +1,34 @@
 using Appliance.Clusters.Agents;
+using Appliance.Proxy;
 using k8s;
 
 namespace Appliance.Clusters.Downstream;
 
 /// <summary>
-/// One KubernetesClient per connected agent cluster, with the agent service account's current token, shared
-/// by the controllers; made again when the agent reconnects or renews its token.
+/// One KubernetesClient per reachable cluster, shared by the controllers: an agent cluster through its tunnel
+/// with the agent service account's current token, a direct cluster through its endpoint with the token of
+/// its Secret. Made again when the agent reconnects or a token changes.
 /// </summary>
-public sealed class DownstreamClients(AgentSessions sessions, ClustersOptions options) : IDisposable
+public sealed class DownstreamClients(AgentSessions sessions, DirectClusters direct, ClustersOptions options) : IDisposable
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, (AgentConnection Agent, string Token, Kubernetes Client)> _clients = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (object Route, string Token, Kubernetes Client)> _clients = new(StringComparer.Ordinal);
 
-    /// <summary>The cluster's client, or null while its agent is not connected (or has not reported its tokens).</summary>
+    /// <summary>The cluster's client, or null while it cannot be reached (agent offline or without tokens, direct cluster not usable).</summary>
     public Kubernetes? Find(string clusterId)
     {
-        AgentConnection? agent = sessions.Find(clusterId);
-        if (agent?.Credentials is not { } credentials)
+        object route;
+        string token;
+        IUpstreamDialer dialer;
+        if (sessions.Find(clusterId) is { Credentials: { } credentials } agent)
+        {
+            (route, token, dialer) = (agent, credentials.AgentToken, new TunnelDialer(clusterId, sessions));
+        }
+        else if (direct.Find(clusterId) is { } access)
+        {
+            (route, token, dialer) = (access.Dialer, access.Token, access.Dialer);
+        }
+        else
         {
             return null;
         }
@@ -25,7 +37,7 @@ public sealed class DownstreamClients(AgentSessions sessions, ClustersOptions op
         {
             if (_clients.TryGetValue(clusterId, out var cached))
             {
-                if (ReferenceEquals(cached.Agent, agent) && cached.Token == credentials.AgentToken)
+                if (ReferenceEquals(cached.Route, route) && cached.Token == token)
                 {
                     return cached.Client;
                 }
@@ -33,8 +45,8 @@ public sealed class DownstreamClients(AgentSessions sessions, ClustersOptions op
                 cached.Client.Dispose();
             }
 
-            Kubernetes client = DownstreamClient.Create(new TunnelDialer(clusterId, sessions), credentials.AgentToken, options.DownstreamTimeout);
-            _clients[clusterId] = (agent, credentials.AgentToken, client);
+            Kubernetes client = DownstreamClient.Create(dialer, token, options.DownstreamTimeout);
+            _clients[clusterId] = (route, token, client);
             return client;
         }
     }

@@ -118,7 +118,8 @@ public static class ApplianceServer
             provider.GetRequiredService<ClusterDirectory>(),
             provider.GetRequiredService<FileAuditSink>(),
             provider.GetRequiredService<ILoggerFactory>()));
-        services.AddHostedService<DirectClusters>();
+        services.AddSingleton<DirectClusters>();
+        services.AddHostedService(static provider => provider.GetRequiredService<DirectClusters>());
     }
 
     /// <summary>Agent clusters: registration, their tunnels (<c>/v3/connect</c>) and the controllers that keep their status.</summary>
