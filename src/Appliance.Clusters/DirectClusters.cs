@@ -120,7 +120,22 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
         return clusters.Revision;
     }
 
+    /// <summary>One cluster's settings; a cluster that cannot be read is a problem of that cluster, never the end of the sync (nor of the server).</summary>
     private static bool TryRead(KeyValueStore store, SecretEncryption encryption, byte[] value, long revision, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DirectCluster? cluster, out string? problem)
+    {
+        try
+        {
+            return TryReadUnguarded(store, encryption, value, revision, out cluster, out problem);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+        {
+            cluster = null;
+            problem = "its settings or token Secret cannot be read: " + e.Message;
+            return false;
+        }
+    }
+
+    private static bool TryReadUnguarded(KeyValueStore store, SecretEncryption encryption, byte[] value, long revision, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DirectCluster? cluster, out string? problem)
     {
         cluster = null;
         problem = null;

@@ -94,9 +94,17 @@ public abstract partial class Controller : BackgroundService
 
     private void Resync()
     {
-        foreach (string key in AllKeys())
+        try
         {
-            _queue.Add(key);
+            foreach (string key in AllKeys())
+            {
+                _queue.Add(key);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // It runs on a timer too, where an exception would end the process; the next resync tries again.
+            LogResyncFailed(Logger, ControllerName, e.Message);
         }
     }
 
@@ -138,6 +146,9 @@ public abstract partial class Controller : BackgroundService
         {
         }
     }
+
+    [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Controller {Controller}: could not list what to resync: {Reason}")]
+    private static partial void LogResyncFailed(ILogger logger, string controller, string reason);
 
     [LoggerMessage(EventId = 1510, Level = LogLevel.Warning, Message = "Controller {Controller}: {Key} failed, retrying with backoff: {Reason}")]
     private static partial void LogReconcileFailed(ILogger logger, string controller, string key, string reason);
