@@ -180,6 +180,29 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_ExportEachTunnelsRoundTripAndStreams_ToAuthenticatedCallersOnly()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        using (HttpClient anonymous = _management.CreateClient())
+        using (HttpResponseMessage refused = await anonymous.GetAsync("/metrics"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        // The first ping goes out after the tunnel's ping interval (10 s).
+        string metrics = "";
+        await PollAsync(async () =>
+        {
+            metrics = await _a.GetStringAsync("/metrics");
+            return metrics.Contains("appliance_tunnel_round_trip_time_seconds{cluster=\"c1\"}", StringComparison.Ordinal);
+        });
+        Assert.Contains("# TYPE appliance_tunnel_round_trip_time_seconds gauge", metrics, StringComparison.Ordinal);
+        Assert.Contains("appliance_tunnel_streams{cluster=\"c1\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("# TYPE appliance_store_writes counter", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"\nappliance_store_writes_total\{[^}]*\} [1-9][0-9]*\n", metrics);
+    }
+
+    [Fact]
     public async Task RemovedBindings_RemoveTheRightsDownstream()
     {
         await WaitForConditionsAsync("c1", connected: "True", ready: "True");

@@ -87,6 +87,11 @@ public static class ApplianceServer
 
         WebApplication app = builder.Build();
         app.MapHealthEndpoints();
+        // The process's meters in Prometheus' format, behind the API's authentication and RBAC (nonResourceURL /metrics), as kube-apiserver's.
+        var metrics = new PrometheusMetrics();
+        app.Lifetime.ApplicationStopped.Register(metrics.Dispose);
+        _ = app.Services.GetRequiredService<TunnelMetrics>();
+        app.MapGet("/metrics", context => context.RequestServices.GetRequiredService<ApiSecurity>().InvokeAsync(context, metrics.WriteAsync));
         // Kubernetes-shaped, as every client expects; public like kube-apiserver's (system:public-info-viewer).
         BuildInfo build = BuildInfo.Current;
         app.MapGet("/version", KubernetesVersion.Handler(KubernetesVersion.Create(build.Version, build.Commit, build.BuildDate)));
@@ -131,6 +136,7 @@ public static class ApplianceServer
         services.AddSingleton<RegistrationTokens>();
         services.AddSingleton<AgentSessions>();
         services.AddSingleton<DownstreamClients>();
+        services.AddSingleton<TunnelMetrics>();
         services.AddHostedService<ClusterStatusController>();
         services.AddHostedService<RbacPushDownController>();
     }
