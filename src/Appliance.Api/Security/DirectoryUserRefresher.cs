@@ -36,7 +36,9 @@ public sealed class DirectoryUserRefresher(IServiceProvider services, TimeProvid
 
     private static readonly string[] Providers = [DirectoryAuthConfig.OpenLdap, DirectoryAuthConfig.ActiveDirectory];
 
-    private static string SettingKey => "/registry/" + ResourceRegistry.ManagementGroup + "/settings/" + IntervalSetting;
+    private static string SettingsPrefix => "/registry/" + ResourceRegistry.ManagementGroup + "/settings/";
+
+    private static string SettingKey => SettingsPrefix + IntervalSetting;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,8 +52,10 @@ public sealed class DirectoryUserRefresher(IServiceProvider services, TimeProvid
             {
                 if (watcher is null)
                 {
-                    // Watched, so a changed interval applies now rather than when the old one ends.
-                    watcher = store.Watch(SettingKey, store.CurrentRevision);
+                    // Watched, so a changed interval applies now rather than when the old one ends. A watch takes a
+                    // prefix (a key is refused, and the refused watch ended at once, over and over: a busy loop), so
+                    // all settings: another one's change only reads this one again.
+                    watcher = store.Watch(SettingsPrefix, store.CurrentRevision);
                     settingChanged = watcher.WaitToReadAsync(stoppingToken).AsTask();
                 }
 
