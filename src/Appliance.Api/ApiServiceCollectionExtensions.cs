@@ -49,6 +49,11 @@ public static class ApiServiceCollectionExtensions
         services.AddHostedService(static provider => provider.GetRequiredService<RbacCache>());
         services.TryAddSingleton<DirectoryUserRefresher>();
         services.AddHostedService(static provider => provider.GetRequiredService<DirectoryUserRefresher>());
+        // Token upkeep: last uses written off the request path, expired tokens deleted.
+        services.TryAddSingleton<TokenUsageWriter>();
+        services.AddHostedService(static provider => provider.GetRequiredService<TokenUsageWriter>());
+        services.TryAddSingleton<TokenExpiryCollector>();
+        services.AddHostedService(static provider => provider.GetRequiredService<TokenExpiryCollector>());
         return services;
     }
 }

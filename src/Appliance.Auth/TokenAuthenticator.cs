@@ -8,12 +8,16 @@ namespace Appliance.Auth;
 /// Resolves <c>token-xxxxx:SECRET</c> to its user by reading the Token and User objects from the store
 /// (management.appliance.io/v1, stored by the API under the keys below): the secret's HMAC is compared in
 /// constant time, expiry and the user's <c>enabled</c> flag are checked on every call, so deleting a
-/// Token or disabling a User takes effect on the next request.
+/// Token or disabling a User takes effect on the next request. Each success is a use of the token, marked in
+/// <see cref="Usage"/> (in memory; written to the Token later, off the request path).
 /// </summary>
-public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, TimeProvider timeProvider)
+public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, TimeProvider timeProvider, TokenUsage? usage = null)
 {
     public const string TokenKeyPrefix = "/registry/management.appliance.io/tokens/";
     public const string UserKeyPrefix = "/registry/management.appliance.io/users/";
+
+    /// <summary>The tokens' last uses, marked here and by callers that cache this authenticator's answers.</summary>
+    public TokenUsage Usage { get; } = usage ?? new TokenUsage(timeProvider);
 
     public TokenAuthenticationStatus Authenticate(string credential, out AuthenticatedUser? user)
     {
@@ -66,6 +70,7 @@ public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, 
         List<string> groups = Strings(userRoot, "groupPrincipalIds");
         string displayName = StringOf(userRoot, "displayName") ?? StringOf(userRoot, "username") ?? userId;
         user = new AuthenticatedUser(userId, displayName, principals, groups, token.Name);
+        Usage.MarkUsed(token.Name);
         return TokenAuthenticationStatus.Authenticated;
     }
 
