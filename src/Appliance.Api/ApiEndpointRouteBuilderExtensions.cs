@@ -33,6 +33,8 @@ public static class ApiEndpointRouteBuilderExtensions
         group.MapPost("/v3-public/localProviders/local", static context => context.RequestServices.GetRequiredService<LocalLogin>().HandleAsync(context));
         group.MapPost("/v3-public/openLdapProviders/openldap", static context => context.RequestServices.GetRequiredService<DirectoryLogin>().HandleAsync(context, DirectoryAuthConfig.OpenLdap));
         group.MapPost("/v3-public/activeDirectoryProviders/activedirectory", static context => context.RequestServices.GetRequiredService<DirectoryLogin>().HandleAsync(context, DirectoryAuthConfig.ActiveDirectory));
+        // GET ?action=authorize and ?action=callback (the browser's trip to GitHub and back), POST ?action=login.
+        group.MapMethods(GitHubSignIn.Path, [HttpMethods.Get, HttpMethods.Post], static context => context.RequestServices.GetRequiredService<GitHubSignIn>().HandleAsync(context));
         // Authenticated and authorized (update on authconfigs/{name}) by the handler, which audits it.
         group.MapPost("/v3/authConfigs/{name}", static context => context.RequestServices.GetRequiredService<AuthConfigTestAndApply>().HandleAsync(context, (string)context.Request.RouteValues["name"]!));
         // The caller's own token, authenticated by itself: no RBAC rule is needed to give it up.

@@ -29,4 +29,10 @@ public sealed class ApiOptions
 
     /// <summary>Where the audit log of API requests is appended (JSON lines, 0600); null: no audit log.</summary>
     public string? AuditLogPath { get; set; }
+
+    /// <summary>
+    /// The PEM of the CA that signed the server's certificate, written into the kubeconfigs a login hands out
+    /// (<c>responseType: kubeconfig</c>); empty: none, clients verify with their system trust store.
+    /// </summary>
+    public string CaCertificatePem { get; set; } = "";
 }

@@ -35,6 +35,8 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<UserAccounts>();
         services.TryAddSingleton<DirectoryProviders>();
         services.TryAddSingleton<DirectoryLogin>();
+        services.TryAddSingleton<GitHubProviders>();
+        services.TryAddSingleton<GitHubSignIn>();
         services.TryAddSingleton<AuthConfigTestAndApply>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();

@@ -124,7 +124,7 @@ internal static class ManagementObjectRules
     /// <summary>
     /// AuthConfig (one per provider: local, activedirectory, openldap, github): <c>enabled</c>,
     /// <c>accessMode</c> unrestricted / restricted / required, <c>allowedPrincipalIds</c>; provider settings
-    /// beside them (the directory ones in <see cref="Security.DirectoryAuthConfig"/>).
+    /// beside them (the directory ones in <see cref="Security.DirectoryAuthConfig"/>, GitHub's in <see cref="Security.GitHubAuthConfig"/>).
     /// </summary>
     public static void PrepareAuthConfig(JsonObject config, List<ApiStatusCause> causes)
     {
@@ -132,6 +132,10 @@ internal static class ManagementObjectRules
         if (Security.DirectoryAuthConfig.IsDirectory(provider))
         {
             Security.DirectoryAuthConfig.Validate(provider!, config, causes);
+        }
+        else if (provider == Security.GitHubAuthConfig.Name)
+        {
+            Security.GitHubAuthConfig.Validate(config, causes);
         }
 
         DefaultBool(config, "enabled", false, causes);

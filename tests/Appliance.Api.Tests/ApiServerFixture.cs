@@ -140,6 +140,21 @@ public class ApiServerFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>
+    /// A client that keeps no cookies and follows no redirects, as a test of cookies and redirects needs: it sets
+    /// <c>Cookie</c> headers itself and reads <c>Set-Cookie</c> and <c>Location</c> from the answers.
+    /// </summary>
+    public HttpClient CreateRawClient()
+    {
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.RawData.AsSpan().SequenceEqual(_certificate.RawData),
+            UseCookies = false,
+            AllowAutoRedirect = false,
+        };
+        return new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
     /// <summary>A new token of user <paramref name="userId"/>, creating the User when it does not exist.</summary>
     public async Task<string> IssueTokenAsync(string userId, bool enabled = true)
     {

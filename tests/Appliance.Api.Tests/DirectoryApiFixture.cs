@@ -114,7 +114,7 @@ public sealed class DirectoryApiFixture : IAsyncLifetime
     public string UserPrincipal(string uid) => "openldap_user://" + Slapd.EntryUuid(SlapdFixture.PersonDn(uid));
 }
 
-/// <summary>The API server with its log captured (every message, formatted, with its values).</summary>
+/// <summary>The API server with its log captured (every message, formatted, with its values, then <c>category=</c> its logger's).</summary>
 public sealed class LoggingApiServer : ApiServerFixture
 {
     private readonly CapturingLoggerProvider _logs = new();
@@ -127,13 +127,13 @@ public sealed class LoggingApiServer : ApiServerFixture
     {
         public ConcurrentQueue<string> Messages { get; } = new();
 
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
         public void Dispose()
         {
         }
 
-        private sealed class Logger(CapturingLoggerProvider provider) : ILogger
+        private sealed class Logger(CapturingLoggerProvider provider, string category) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state)
                 where TState : notnull => null;
@@ -143,7 +143,7 @@ public sealed class LoggingApiServer : ApiServerFixture
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
                 string values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(' ', pairs.Select(pair => pair.Key + "=" + pair.Value)) : "";
-                provider.Messages.Enqueue($"{logLevel} {eventId.Id} {formatter(state, exception)} {values} {exception}");
+                provider.Messages.Enqueue($"{logLevel} {eventId.Id} {formatter(state, exception)} {values} {exception} category={category}");
             }
         }
     }

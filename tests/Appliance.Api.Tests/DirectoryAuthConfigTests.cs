@@ -88,5 +88,12 @@ public sealed class DirectoryAuthConfigTests
 
     [Fact]
     public void OtherAuthConfigs_AreNotHeldToTheDirectoryFields()
-        => Assert.Empty(Validate(new JsonObject { ["metadata"] = new JsonObject { ["name"] = "github" }, ["enabled"] = true, ["servers"] = "anything" }));
+        => Assert.Empty(Validate(new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "github" },
+            ["enabled"] = true,
+            ["servers"] = "anything",
+            ["clientId"] = "Ov23liABCDEFGHIJKLMN",
+            ["clientSecretSecretRef"] = new JsonObject { ["name"] = "github-oauth" },
+        }));
 }

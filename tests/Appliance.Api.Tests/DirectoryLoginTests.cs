@@ -263,12 +263,12 @@ public sealed class DirectoryLoginTests(DirectoryApiFixture fixture)
     }
 
     [Fact]
-    public async Task ResponseTypeOtherThanJson_Is400()
+    public async Task ResponseTypeNotServed_Is400()
     {
         await fixture.ConfigureOpenLdapAsync();
         using HttpClient anonymous = fixture.Api.CreateClient(null);
         using HttpResponseMessage response = await anonymous.PostAsync("/v3-public/openLdapProviders/openldap?action=login",
-            ApiServerFixture.Json(new JsonObject { ["username"] = "alice", ["password"] = SlapdFixture.Passwords["alice"], ["responseType"] = "kubeconfig" }));
+            ApiServerFixture.Json(new JsonObject { ["username"] = "alice", ["password"] = SlapdFixture.Passwords["alice"], ["responseType"] = "saml" }));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Appliance.Api.Security;
 
 /// <summary>
-/// The gate in front of every API route: authenticate the bearer token, apply impersonation, authorize with
+/// The gate in front of every API route: authenticate the bearer token (or the session cookie), apply impersonation, authorize with
 /// RBAC, and only then run the handler with the caller as a <see cref="RequestUser"/> feature. 401 and 403
 /// are Kubernetes Status bodies with kube-apiserver's wording.
 /// </summary>
@@ -84,10 +84,10 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
     /// <summary>Authenticates, impersonates, authorizes and runs the handler; returns who was served and who asked for it.</summary>
     private async Task<(string User, string? Impersonator)> ServeAsync(HttpContext context, RequestDelegate next, RequestAttributes request)
     {
-        RequestUser? requester = Authenticate(context);
+        RequestUser? requester = Authenticate(context, out bool csrfRefused);
         if (requester is null)
         {
-            await JsonResponses.WriteStatusAsync(context, ApiErrors.Unauthorized()).ConfigureAwait(false);
+            await JsonResponses.WriteStatusAsync(context, csrfRefused ? ApiErrors.Forbidden("", "", "", SessionCookies.CsrfRefusedMessage) : ApiErrors.Unauthorized()).ConfigureAwait(false);
             return (AnonymousUser, null);
         }
 
@@ -122,32 +122,65 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
         return caller;
     }
 
-    /// <summary>The caller of a <c>Bearer token-xxxxx:SECRET</c> request; null (logged, without the token) otherwise.</summary>
-    public RequestUser? Authenticate(HttpContext context)
+    /// <summary>
+    /// The caller of a <c>Authorization: Bearer token-xxxxx:SECRET</c> request (or a service-account JWT), else of
+    /// the browser session cookie <c>R_SESS</c> (<see cref="SessionCookies"/>); the header wins when both are
+    /// there, as in Rancher. Null (logged, without the credential) when neither authenticates, and also when the
+    /// cookie does but a state-changing request lacks the CSRF header: <paramref name="csrfRefused"/> then says
+    /// to answer 403 rather than 401.
+    /// </summary>
+    public RequestUser? Authenticate(HttpContext context, out bool csrfRefused)
     {
-        string? authorization = context.Request.Headers.Authorization.Count == 1 ? context.Request.Headers.Authorization[0] : null;
-        if (authorization is null || !authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+        ArgumentNullException.ThrowIfNull(context);
+        csrfRefused = false;
+        string? credential;
+        bool fromCookie = false;
+        Microsoft.Extensions.Primitives.StringValues authorizations = context.Request.Headers.Authorization;
+        if (authorizations.Count == 0)
         {
-            Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), "no bearer token");
-            return null;
-        }
-
-        string credential = authorization[BearerPrefix.Length..].Trim();
-        if (ServiceAccountTokens.LooksLikeJwt(credential))
-        {
-            RequestUser? account = AuthenticateServiceAccount(credential);
-            if (account is null)
+            credential = SessionCookies.SessionToken(context.Request);
+            if (credential is null)
             {
-                Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), "invalid service-account token");
+                Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), "no bearer token or session cookie");
+                return null;
             }
 
-            return account;
+            fromCookie = true;
+        }
+        else
+        {
+            string? authorization = authorizations.Count == 1 ? authorizations[0] : null;
+            if (authorization is null || !authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), "no bearer token");
+                return null;
+            }
+
+            credential = authorization[BearerPrefix.Length..].Trim();
+            if (ServiceAccountTokens.LooksLikeJwt(credential))
+            {
+                RequestUser? account = AuthenticateServiceAccount(credential);
+                if (account is null)
+                {
+                    Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), "invalid service-account token");
+                }
+
+                return account;
+            }
         }
 
         TokenAuthenticationStatus status = tokens.Authenticate(credential, out AuthenticatedUser? user);
         if (user is null)
         {
-            Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), status.ToString());
+            Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), (fromCookie ? "session cookie: " : "") + status);
+            return null;
+        }
+
+        // Checked once the cookie proved valid, so a stale cookie is a 401 (sign in again), not a 403.
+        if (fromCookie && !SessionCookies.CsrfHolds(context.Request))
+        {
+            Log.AuthenticationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Connection.RemoteIpAddress?.ToString(), "session cookie without a matching X-API-CSRF header");
+            csrfRefused = true;
             return null;
         }
 

@@ -52,10 +52,10 @@ public sealed class AuthConfigTestAndApply(
             return null;
         }
 
-        RequestUser? user = security.Authenticate(context);
+        RequestUser? user = security.Authenticate(context, out bool csrfRefused);
         if (user is null)
         {
-            await V3Responses.WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
+            await V3Responses.WriteUnauthenticatedAsync(context, csrfRefused).ConfigureAwait(false);
             return null;
         }
 

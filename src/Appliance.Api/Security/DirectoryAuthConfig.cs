@@ -236,7 +236,7 @@ public static class DirectoryAuthConfig
     private static bool IsAttributeName(string name)
         => name.Length is > 0 and <= 128 && name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
-    private static bool HoldsCertificates(string pem)
+    internal static bool HoldsCertificates(string pem)
     {
         var bundle = new X509Certificate2Collection();
         try

@@ -7,6 +7,12 @@ namespace Appliance.Api.Security;
 /// </summary>
 public readonly record struct LoginOutcome(LoginOutcomeKind Kind, string? UserId, string Reason)
 {
+    /// <summary>
+    /// Whom the provider found, for the audit and log, when the client named nobody (GitHub's code says who
+    /// the user is only once exchanged); null otherwise.
+    /// </summary>
+    public string? Username { get; init; }
+
     public static LoginOutcome Succeeded(string userId) => new(LoginOutcomeKind.Succeeded, userId, "");
 
     public static LoginOutcome Refused(string reason) => new(LoginOutcomeKind.Refused, null, reason);

@@ -19,7 +19,7 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
     private readonly ConcurrentDictionary<string, State> _states = new(StringComparer.Ordinal);
 
     /// <summary>How long the caller must wait before trying again; zero when it may try now.</summary>
-    public TimeSpan RetryAfter(string username, string? address)
+    public TimeSpan RetryAfter(string? username, string? address)
     {
         DateTimeOffset now = timeProvider.GetUtcNow();
         TimeSpan wait = TimeSpan.Zero;
@@ -34,7 +34,7 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
         return wait;
     }
 
-    public void Failed(string username, string? address)
+    public void Failed(string? username, string? address)
     {
         if (_states.Count >= MaxTracked)
         {
@@ -52,7 +52,7 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
         }
     }
 
-    public void Succeeded(string username, string? address)
+    public void Succeeded(string? username, string? address)
     {
         foreach (string key in Keys(username, address))
         {
@@ -69,9 +69,14 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
 
     private static string UserKey(string username) => "user:" + username.ToLowerInvariant();
 
-    private static IEnumerable<string> Keys(string username, string? address)
+    /// <summary>A null <paramref name="username"/> (a login that names nobody, such as GitHub's code) keys the address alone.</summary>
+    private static IEnumerable<string> Keys(string? username, string? address)
     {
-        yield return UserKey(username);
+        if (username is not null)
+        {
+            yield return UserKey(username);
+        }
+
         if (address is not null)
         {
             yield return "address:" + address;

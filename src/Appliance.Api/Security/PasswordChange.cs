@@ -20,10 +20,10 @@ public sealed class PasswordChange(ApiSecurity security, LocalPasswords password
             return;
         }
 
-        RequestUser? user = security.Authenticate(context);
+        RequestUser? user = security.Authenticate(context, out bool csrfRefused);
         if (user is null)
         {
-            await V3Responses.WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
+            await V3Responses.WriteUnauthenticatedAsync(context, csrfRefused).ConfigureAwait(false);
             return;
         }
 

@@ -8,7 +8,8 @@ namespace Appliance.Api.Security;
 /// <summary>
 /// Rancher's <c>POST /v3/tokens?action=logout</c> (deletes the token the request carries) and
 /// <c>?action=logoutAll</c> (every token of the caller). Authenticated by that token; no RBAC needed to
-/// give up one's own credentials. Revocation is immediate for the API and within a second for the proxy.
+/// give up one's own credentials. Revocation is immediate for the API and within a second for the proxy. With the
+/// browser session (<see cref="SessionCookies"/>, CSRF header required as for any POST) both cookies are cleared.
 /// </summary>
 public sealed class TokenLogout(ApiSecurity security, ResourceEngine engine, KeyValueStore store)
 {
@@ -22,10 +23,16 @@ public sealed class TokenLogout(ApiSecurity security, ResourceEngine engine, Key
             return;
         }
 
-        RequestUser? user = security.Authenticate(context);
+        RequestUser? user = security.Authenticate(context, out bool csrfRefused);
         if (user is null)
         {
-            await V3Responses.WriteErrorAsync(context, 401, "Unauthorized", "authentication failed").ConfigureAwait(false);
+            if (!csrfRefused)
+            {
+                // A stale session (expired or revoked token) still leaves the browser signed out.
+                ClearSessionCookies(context);
+            }
+
+            await V3Responses.WriteUnauthenticatedAsync(context, csrfRefused).ConfigureAwait(false);
             return;
         }
 
@@ -51,6 +58,16 @@ public sealed class TokenLogout(ApiSecurity security, ResourceEngine engine, Key
             }
         }
 
+        ClearSessionCookies(context);
         await JsonResponses.WriteObjectAsync(context, 200, []).ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the browser session's cookies when the request carried either of them.</summary>
+    private static void ClearSessionCookies(HttpContext context)
+    {
+        if (context.Request.Cookies.ContainsKey(SessionCookies.SessionCookie) || context.Request.Cookies.ContainsKey(SessionCookies.CsrfCookie))
+        {
+            SessionCookies.Clear(context.Response);
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Appliance.Auth;
+using Appliance.Auth.GitHub;
 using Appliance.Store;
 
 namespace Appliance.Api.Security;
@@ -11,7 +12,8 @@ namespace Appliance.Api.Security;
 /// <c>u-xxxxx</c>, chosen here so a local user's principal (<c>local://u-xxxxx</c>) can name the object that
 /// holds it. A directory user is found by its stable principal (<c>openldap_user://&lt;entryUUID&gt;</c>), never by
 /// name, is created at its first sign-in, and its <c>username</c>, <c>displayName</c>, <c>groupPrincipalIds</c>
-/// and DN annotation follow the directory at every sign-in and refresh.
+/// and DN annotation follow the directory at every sign-in and refresh; a GitHub user (<c>github_user://&lt;id&gt;</c>)
+/// likewise follows GitHub at every sign-in.
 /// </summary>
 public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
 {
@@ -122,24 +124,41 @@ public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
     /// the directory: names, groups, DN; a user the directory had disabled is enabled again. Nothing is written
     /// when nothing changed. Returns the User as stored.
     /// </summary>
-    public async Task<JsonObject> SyncAsync(LdapUser directoryUser, JsonObject? existing)
+    public Task<JsonObject> SyncAsync(LdapUser directoryUser, JsonObject? existing)
     {
         ArgumentNullException.ThrowIfNull(directoryUser);
+        return SyncAsync(new Profile(directoryUser.Principal, directoryUser.LoginName, directoryUser.DisplayName,
+            directoryUser.Groups.Select(g => g.Principal.ToString()), directoryUser.DistinguishedName), existing);
+    }
+
+    /// <summary>
+    /// The same for a GitHub user: <c>username</c> its current login, <c>displayName</c> its profile name, and
+    /// <c>groupPrincipalIds</c> the orgs and teams GitHub listed as the user's (refreshed at each sign-in).
+    /// </summary>
+    public Task<JsonObject> SyncAsync(GitHubIdentity identity, JsonObject? existing)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return SyncAsync(new Profile(identity.Principal, identity.Login, identity.DisplayName,
+            identity.Groups.Select(g => g.Principal.ToString()), null), existing);
+    }
+
+    private async Task<JsonObject> SyncAsync(Profile profile, JsonObject? existing)
+    {
         if (existing is null)
         {
             string id = await CreateAsync(_ => Apply(new JsonObject
             {
-                ["principalIds"] = new JsonArray((JsonNode)directoryUser.Principal.ToString()),
+                ["principalIds"] = new JsonArray((JsonNode)profile.Principal.ToString()),
                 ["enabled"] = true,
-            }, directoryUser)).ConfigureAwait(false);
+            }, profile)).ConfigureAwait(false);
             return engine.Find(Users, null, id)!;
         }
 
         string name = FieldRules.Text(existing["metadata"]?["name"])!;
-        JsonObject desired = Apply(existing.DeepClone().AsObject(), directoryUser);
+        JsonObject desired = Apply(existing.DeepClone().AsObject(), profile);
         return JsonNode.DeepEquals(desired, existing)
             ? existing
-            : await engine.ReplaceAsync(Users, null, name, stored => Apply(stored, directoryUser)).ConfigureAwait(false);
+            : await engine.ReplaceAsync(Users, null, name, stored => Apply(stored, profile)).ConfigureAwait(false);
     }
 
     /// <summary>Empties the user's groups and disables it (which revokes its tokens at once), saying why; a user already disabled keeps its reason.</summary>
@@ -168,26 +187,33 @@ public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
     public static bool IsDisabled(JsonObject user)
         => user?["enabled"] is JsonValue enabled && enabled.GetValueKind() == JsonValueKind.False;
 
-    private static JsonObject Apply(JsonObject user, LdapUser directoryUser)
+    private static JsonObject Apply(JsonObject user, Profile profile)
     {
-        user["username"] = directoryUser.LoginName;
-        user["displayName"] = directoryUser.DisplayName;
+        user["username"] = profile.LoginName;
+        user["displayName"] = profile.DisplayName;
         var groups = new JsonArray();
-        foreach (string group in directoryUser.Groups.Select(g => g.Principal.ToString()).Distinct().Order(StringComparer.Ordinal))
+        foreach (string group in profile.Groups.Distinct().Order(StringComparer.Ordinal))
         {
             groups.Add((JsonNode)group);
         }
 
         user["groupPrincipalIds"] = groups;
-        JsonObject annotations = Annotations(user);
-        annotations[DistinguishedNameAnnotation] = directoryUser.DistinguishedName;
-        if (annotations.Remove(DisabledByDirectoryAnnotation))
+        if (profile.DistinguishedName is not null)
+        {
+            Annotations(user)[DistinguishedNameAnnotation] = profile.DistinguishedName;
+        }
+
+        // Looked up, not created: a GitHub user has no annotations, and an empty object would make every sign-in a write.
+        if (user["metadata"]?["annotations"] is JsonObject annotations && annotations.Remove(DisabledByDirectoryAnnotation))
         {
             user["enabled"] = true;
         }
 
         return user;
     }
+
+    /// <summary>What a provider says of one of its users; <see cref="DistinguishedName"/> only from a directory.</summary>
+    private sealed record Profile(PrincipalId Principal, string LoginName, string DisplayName, IEnumerable<string> Groups, string? DistinguishedName);
 
     private static JsonObject Annotations(JsonObject user)
     {

@@ -20,6 +20,15 @@ public static class V3Responses
             ["message"] = message,
         });
 
+    /// <summary>
+    /// The answer when <see cref="ApiSecurity.Authenticate"/> found no caller: 403 <c>InvalidCSRFToken</c> (Rancher's
+    /// code) for a session cookie without its CSRF header, else 401.
+    /// </summary>
+    public static Task WriteUnauthenticatedAsync(HttpContext context, bool csrfRefused)
+        => csrfRefused
+            ? WriteErrorAsync(context, 403, "InvalidCSRFToken", SessionCookies.CsrfRefusedMessage)
+            : WriteErrorAsync(context, 401, "Unauthorized", "authentication failed");
+
     /// <summary>The request body as a JSON object; null when it is not one or is over 64 KiB.</summary>
     public static async Task<JsonObject?> ReadBodyAsync(HttpContext context)
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Appliance.Api;
 using Appliance.Api.Security;
@@ -70,37 +69,7 @@ internal static class KubeconfigEndpoint
         string serverUrl = (objects.Get(ObjectNames.ManagementGroup, "settings", null, "server-url")?["value"]?.GetValue<string>() is { Length: > 0 } configured
             ? configured
             : $"https://{context.Request.Host.Value}").TrimEnd('/');
-        string config = Build(serverUrl, services.GetRequiredService<ClustersOptions>().CaCertificatePem, user.UserId, token.ToString(), clusters);
+        string config = KubeconfigWriter.Build(serverUrl, services.GetRequiredService<ClustersOptions>().CaCertificatePem, user.UserId, token.ToString(), clusters);
         await JsonResponses.WriteObjectAsync(context, 200, new JsonObject { ["type"] = "generateKubeconfigOutput", ["config"] = config }).ConfigureAwait(false);
-    }
-
-    /// <summary>The kubeconfig YAML: one cluster and context per id, one user with the token; the first context is current.</summary>
-    internal static string Build(string serverUrl, string caPem, string userId, string token, IReadOnlyList<string> clusterIds)
-    {
-        string caData = Convert.ToBase64String(Encoding.ASCII.GetBytes(caPem));
-        var yaml = new StringBuilder("apiVersion: v1\nkind: Config\nclusters:\n");
-        foreach (string id in clusterIds)
-        {
-            yaml.Append($"- name: \"{id}\"\n  cluster:\n    server: \"{serverUrl}/k8s/clusters/{id}\"\n    certificate-authority-data: {caData}\n");
-        }
-
-        if (clusterIds.Count == 0)
-        {
-            yaml.Append("[]\n");
-        }
-
-        yaml.Append($"users:\n- name: \"{userId}\"\n  user:\n    token: \"{token}\"\ncontexts:\n");
-        foreach (string id in clusterIds)
-        {
-            yaml.Append($"- name: \"{id}\"\n  context:\n    cluster: \"{id}\"\n    user: \"{userId}\"\n");
-        }
-
-        if (clusterIds.Count == 0)
-        {
-            yaml.Append("[]\n");
-        }
-
-        yaml.Append(clusterIds.Count > 0 ? $"current-context: \"{clusterIds[0]}\"\n" : "current-context: \"\"\n");
-        return yaml.ToString();
     }
 }
