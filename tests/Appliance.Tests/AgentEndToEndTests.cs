@@ -356,6 +356,12 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         Assert.Contains("current-context: \"c1\"", admin.Output, StringComparison.Ordinal);
         string adminToken = File.ReadAllLines(Path.Combine(_managementDir.Path, "admin.kubeconfig")).Single(static l => l.TrimStart().StartsWith("token: ", StringComparison.Ordinal)).Trim()["token: ".Length..];
         Assert.Contains("token: \"token-", admin.Output, StringComparison.Ordinal);
+
+        // The global admin is cluster-admin downstream too (pushed down as appliance-global-admins).
+        string adminKubeconfig = Path.Combine(_managementDir.Path, "admin-c1.kubeconfig");
+        await File.WriteAllTextAsync(adminKubeconfig, admin.Output);
+        var everything = await PollKubectlAsync(adminKubeconfig, "-n team create configmap from-the-admin");
+        Assert.True(everything.ExitCode == 0, everything.Errors);
         Assert.DoesNotContain(adminToken, admin.Output, StringComparison.Ordinal);
 
         // Carol has no role in c1: no context for her, and naming the cluster is a clear refusal.

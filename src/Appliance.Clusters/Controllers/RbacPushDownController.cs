@@ -15,7 +15,9 @@ namespace Appliance.Clusters.Controllers;
 /// Makes each agent cluster's RBAC what its role bindings here say, for the names the proxy impersonates:
 /// a RoleTemplate becomes the ClusterRole <c>appliance-rt-{template}</c>; a ClusterRoleTemplateBinding the
 /// ClusterRoleBinding <c>appliance-crtb-{name}</c> of its user id or group principal; a
-/// ProjectRoleTemplateBinding a RoleBinding <c>appliance-prtb-{name}</c> in each namespace of the project.
+/// ProjectRoleTemplateBinding a RoleBinding <c>appliance-prtb-{name}</c> in each namespace of the project;
+/// the global administrators (users and groups bound here to cluster-admin, or to the GlobalRole <c>admin</c>, as
+/// in Rancher) are cluster-admin in every cluster through <c>appliance-global-admins</c>.
 /// Everything it makes carries the label <c>app.kubernetes.io/managed-by=appliance</c>: what carries it and
 /// is not wanted (a deleted binding, a role edited downstream) is removed or put back, at every change here,
 /// every agent connect and every resync, so a cluster offline during a change catches up when it returns.
@@ -26,6 +28,7 @@ public sealed partial class RbacPushDownController : Controller
     private const string ManagedSelector = ManagedBy + "=appliance";
     private const string RbacGroup = "rbac.authorization.k8s.io";
     private const string Prefix = "/registry/management.appliance.io/";
+    private const string GlobalAdminsBinding = "appliance-global-admins";
 
     private readonly DownstreamClients _clients;
 
@@ -48,6 +51,17 @@ public sealed partial class RbacPushDownController : Controller
 
     protected override void KeysOf(string storeKey, ICollection<string> keys)
     {
+        if (storeKey.StartsWith("/registry/" + RbacGroup + "/clusterrolebindings/", StringComparison.Ordinal))
+        {
+            // Who is a global administrator may have changed.
+            foreach (string key in AllKeys())
+            {
+                keys.Add(key);
+            }
+
+            return;
+        }
+
         if (!storeKey.StartsWith(Prefix, StringComparison.Ordinal))
         {
             return;
@@ -55,7 +69,7 @@ public sealed partial class RbacPushDownController : Controller
 
         string rest = storeKey[Prefix.Length..];
         // Role templates, projects and bindings can concern any cluster: look at every one (they are few).
-        if (rest.StartsWith("roletemplates/", StringComparison.Ordinal) || rest.StartsWith("clusterroletemplatebindings/", StringComparison.Ordinal)
+        if (rest.StartsWith("globalrolebindings/", StringComparison.Ordinal) || rest.StartsWith("roletemplates/", StringComparison.Ordinal) || rest.StartsWith("clusterroletemplatebindings/", StringComparison.Ordinal)
             || rest.StartsWith("projectroletemplatebindings/", StringComparison.Ordinal) || rest.StartsWith("projects/", StringComparison.Ordinal))
         {
             foreach (string key in AllKeys())
@@ -91,6 +105,16 @@ public sealed partial class RbacPushDownController : Controller
         }
 
         var desired = new Desired();
+        if (GlobalAdmins() is { Count: > 0 } admins)
+        {
+            desired.ClusterRoleBindings[GlobalAdminsBinding] = new V1ClusterRoleBinding
+            {
+                Metadata = Managed(GlobalAdminsBinding),
+                RoleRef = new V1RoleRef { ApiGroup = RbacGroup, Kind = "ClusterRole", Name = "cluster-admin" },
+                Subjects = admins,
+            };
+        }
+
         foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "clusterroletemplatebindings").Items)
         {
             if (Text(binding["clusterName"]) == clusterId && Role(binding, templates, desired) is { } role && Subject(binding) is { } subject)
@@ -136,6 +160,43 @@ public sealed partial class RbacPushDownController : Controller
         }
 
         return desired;
+    }
+
+    /// <summary>Users and groups bound here to cluster-admin (not service accounts, not system groups) or to the GlobalRole admin.</summary>
+    private List<Rbacv1Subject> GlobalAdmins()
+    {
+        var admins = new List<Rbacv1Subject>();
+        var seen = new HashSet<(string, string)>();
+        void Add(string? kind, string? name)
+        {
+            if (kind is "User" or "Group" && !string.IsNullOrEmpty(name) && !name.StartsWith("system:", StringComparison.Ordinal) && seen.Add((kind, name)))
+            {
+                admins.Add(new Rbacv1Subject { ApiGroup = RbacGroup, Kind = kind, Name = name });
+            }
+        }
+
+        foreach (JsonObject binding in Objects.List(RbacGroup, "clusterrolebindings").Items)
+        {
+            if (Text(binding["roleRef"]?["kind"]) == "ClusterRole" && Text(binding["roleRef"]?["name"]) == "cluster-admin")
+            {
+                foreach (JsonNode? subject in binding["subjects"] as JsonArray ?? [])
+                {
+                    Add(Text(subject?["kind"]), Text(subject?["name"]));
+                }
+            }
+        }
+
+        foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "globalrolebindings").Items)
+        {
+            if (Text(binding["globalRoleName"]) == "admin")
+            {
+                Add(Text(binding["userName"]) is { Length: > 0 } ? "User" : "Group", Text(binding["userName"]) ?? Text(binding["groupPrincipalName"]));
+            }
+        }
+
+        // A stable order, so an unchanged set is not rewritten downstream.
+        admins.Sort(static (a, b) => string.CompareOrdinal(a.Kind + "/" + a.Name, b.Kind + "/" + b.Name));
+        return admins;
     }
 
     /// <summary>The downstream ClusterRole of the binding's template (added to the desired roles), or null if the template is missing.</summary>
