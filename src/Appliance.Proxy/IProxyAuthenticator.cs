@@ -32,7 +32,10 @@ public enum ProxyCredentialScheme
     /// <summary><c>Authorization: Basic base64(token-xxxxx:secret)</c>.</summary>
     Basic,
 
-    /// <summary>The UI's session cookie, <c>R_SESS=token-xxxxx:secret</c>.</summary>
+    /// <summary>
+    /// The UI's session cookie, <c>R_SESS=token-xxxxx:secret</c>; a state-changing request made with it also needs
+    /// <c>X-API-CSRF</c> equal to the <c>CSRF</c> cookie (checked by the connection after authentication, as the API does).
+    /// </summary>
     SessionCookie,
 }
 

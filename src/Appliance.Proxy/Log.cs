@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(6007, LogLevel.Debug, "Proxy connection {ConnectionId}: slow or idle client timed out")]
     public static partial void ClientTimedOut(ILogger logger, string connectionId);
 
+    [LoggerMessage(6008, LogLevel.Information, "Proxy connection {ConnectionId}: a state-changing request authenticated by the session cookie had no matching X-API-CSRF header; refused")]
+    public static partial void CsrfRefused(ILogger logger, string connectionId);
+
     [LoggerMessage(6020, LogLevel.Information, "Cluster {ClusterId}: unavailable ({Reason})")]
     public static partial void ClusterUnavailable(ILogger logger, string clusterId, string reason);
 }

@@ -85,6 +85,16 @@ internal sealed partial class ProxyConnection
             return false;
         }
 
+        // After authentication, as in the API: a stale cookie is a 401 (sign in again), a forged request a 403.
+        // The head is still unread in the pipe, so its spans are valid across the await above.
+        if (scheme == ProxyCredentialScheme.SessionCookie && !CsrfHolds())
+        {
+            Log.CsrfRefused(_server.Logger, _connectionId);
+            _input.AdvanceTo(_headEnd);
+            await RefuseAsync(StatusResponses.CsrfRefused).ConfigureAwait(false);
+            return false;
+        }
+
         // Looked up after authorization, so an unauthenticated or unauthorized caller cannot probe which ids exist.
         if (!_server.Clusters.TryGetCluster(clusterId.Span, out ClusterUpstream? cluster))
         {

@@ -18,6 +18,10 @@ internal static class StatusResponses
     public static readonly byte[] Forbidden = Build(403, "Forbidden", "Forbidden",
         "forbidden: the caller has no role on this cluster");
 
+    /// <summary>A state-changing request authenticated by the session cookie without its CSRF header.</summary>
+    public static readonly byte[] CsrfRefused = Build(403, "Forbidden", "Forbidden",
+        "forbidden: the request is authenticated by the session cookie but does not carry an X-API-CSRF header equal to the CSRF cookie");
+
     public static readonly byte[] ClusterNotFound = Build(404, "Not Found", "NotFound", "cluster not found");
 
     public static readonly byte[] RequestTimeout = Build(408, "Request Timeout", "Timeout", "the request head was not received in time");

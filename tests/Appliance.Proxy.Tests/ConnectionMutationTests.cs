@@ -17,7 +17,7 @@ public class ConnectionMutationTests
     [
         RequestLine("GET", "/k8s/clusters/c-m-abc12/api/v1/namespaces/default/pods?limit=500") + "Host: a\r\nAuthorization: Bearer " + InMemoryProxy.Token + "\r\n\r\n",
         RequestLine("POST", "/k8s/clusters/c-m-abc12/api/v1/namespaces/default/configmaps") + "Host: a\r\nAuthorization: Bearer " + InMemoryProxy.Token + "\r\nContent-Length: 5\r\n\r\nhello",
-        RequestLine("PUT", "/k8s/clusters/c-m-abc12/api/v1/x") + "Host: a\r\nCookie: R_SESS=" + InMemoryProxy.Token + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        RequestLine("PUT", "/k8s/clusters/c-m-abc12/api/v1/x") + "Host: a\r\nCookie: R_SESS=" + InMemoryProxy.Token + "; CSRF=c5rf\r\nX-API-CSRF: c5rf\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
         RequestLine("GET", "/k8s/clusters/c-m-abc12/api") + "Host: a\r\nAuthorization: Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes(InMemoryProxy.Token)) + "\r\n\r\n" +
             RequestLine("GET", "/k8s/clusters/c-m-abc12/apis") + "Host: a\r\nAuthorization: Bearer " + InMemoryProxy.Token + "\r\nConnection: close\r\n\r\n",
         RequestLine("GET", "/k8s/clusters/c-m-abc12/api/v1/pods/exec") + "Host: a\r\nAuthorization: Bearer " + InMemoryProxy.Token + "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
