@@ -162,6 +162,11 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         }
 
         Assert.Equal(0, (int)status["nodeCount"]!);
+        await PollAsync(async () =>
+        {
+            JsonNode cluster = JsonNode.Parse(await _a.GetStringAsync("/apis/management.appliance.io/v1/clusters/c1"))!;
+            return Condition((JsonArray)cluster["status"]!["conditions"]!, "Synced") == "True";
+        });
         Assert.False(string.IsNullOrEmpty((string?)status["agentVersion"]));
 
         // The project binding became a RoleBinding in "team", the cluster binding a ClusterRoleBinding.

@@ -195,10 +195,8 @@ public sealed partial class ClusterStatusController : Controller
             {
                 JsonObject status = cluster["status"] as JsonObject ?? [];
                 cluster["status"] = status;
-                JsonArray conditions = status["conditions"] as JsonArray ?? [];
-                status["conditions"] = conditions;
-                SetCondition(conditions, "Connected", health.Connected, health.ConnectedReason, health.ConnectedMessage, now);
-                SetCondition(conditions, "Ready", health.Ready, health.ReadyReason, health.ReadyMessage, now);
+                ClusterConditions.Set(status, "Connected", health.Connected, health.ConnectedReason, health.ConnectedMessage, now);
+                ClusterConditions.Set(status, "Ready", health.Ready, health.ReadyReason, health.ReadyMessage, now);
                 if (health.Version is not null)
                 {
                     status["kubernetesVersion"] = health.Version;
@@ -227,29 +225,6 @@ public sealed partial class ClusterStatusController : Controller
         {
             // Deleted meanwhile: the delete's own event forgets it.
         }
-    }
-
-    /// <summary>Sets one condition; its lastTransitionTime moves only when its status changes.</summary>
-    private static void SetCondition(JsonArray conditions, string type, bool value, string reason, string message, string now)
-    {
-        string status = value ? "True" : "False";
-        foreach (JsonNode? node in conditions)
-        {
-            if (node is JsonObject condition && condition["type"]?.GetValue<string>() == type)
-            {
-                if (condition["status"]?.GetValue<string>() != status)
-                {
-                    condition["lastTransitionTime"] = now;
-                }
-
-                condition["status"] = status;
-                condition["reason"] = reason;
-                condition["message"] = message;
-                return;
-            }
-        }
-
-        conditions.Add((JsonNode)new JsonObject { ["type"] = type, ["status"] = status, ["reason"] = reason, ["message"] = message, ["lastTransitionTime"] = now });
     }
 
     private static string Trim(string text) => text.Length <= 200 ? text.Trim() : text[..200].Trim() + "...";

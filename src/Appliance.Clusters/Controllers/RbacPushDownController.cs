@@ -89,10 +89,39 @@ public sealed partial class RbacPushDownController : Controller
         }
 
         Desired desired = DesiredState(clusterId);
-        await ApplyClusterRolesAsync(client, desired.ClusterRoles, cancellationToken).ConfigureAwait(false);
-        await ApplyClusterRoleBindingsAsync(client, desired.ClusterRoleBindings, cancellationToken).ConfigureAwait(false);
-        await ApplyRoleBindingsAsync(client, desired.RoleBindings, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ApplyClusterRolesAsync(client, desired.ClusterRoles, cancellationToken).ConfigureAwait(false);
+            await ApplyClusterRoleBindingsAsync(client, desired.ClusterRoleBindings, cancellationToken).ConfigureAwait(false);
+            await ApplyRoleBindingsAsync(client, desired.RoleBindings, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            string reason = e is HttpOperationException http ? $"{(int)http.Response.StatusCode}: {http.Response.Content}" : e.Message;
+            await SetSyncedAsync(clusterId, false, "PushFailed", reason.Length <= 200 ? reason : reason[..200]).ConfigureAwait(false);
+            throw;
+        }
+
+        await SetSyncedAsync(clusterId, true, "RBACPushed", "the cluster's RBAC matches its role bindings here").ConfigureAwait(false);
         return null;
+    }
+
+    private async Task SetSyncedAsync(string clusterId, bool synced, string reason, string message)
+    {
+        string now = Time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            await Objects.UpdateStatusAsync(ObjectNames.ManagementGroup, "clusters", null, clusterId, cluster =>
+            {
+                JsonObject status = cluster["status"] as JsonObject ?? [];
+                cluster["status"] = status;
+                ClusterConditions.Set(status, "Synced", synced, reason, message, now);
+                return cluster;
+            }).ConfigureAwait(false);
+        }
+        catch (ApiException e) when (e.Status.Code == 404)
+        {
+        }
     }
 
     /// <summary>What the cluster's RBAC must hold, read from the role templates and bindings here.</summary>
