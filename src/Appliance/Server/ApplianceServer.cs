@@ -60,7 +60,12 @@ public static class ApplianceServer
         // opens before the first request and closes after the last in-flight request has finished.
         builder.Services.AddApplianceStore(store => store.DatabasePath = dataDir.StorePath);
         builder.Services.AddApplianceAuth(dataDir.Path);
-        builder.Services.AddApplianceApi(api => api.AuditLogPath = Path.Combine(dataDir.Path, "audit", "api.log"));
+        builder.Services.AddApplianceApi(api =>
+        {
+            api.AuditLogPath = Path.Combine(dataDir.Path, "audit", "api.log");
+            // Written into the kubeconfigs a login hands out (responseType: kubeconfig).
+            api.CaCertificatePem = File.ReadAllText(certificates.CertificateAuthorityPath);
+        });
         builder.Services.AddSingleton(dataDir);
         builder.Services.AddHostedService<AdminCredentials>();
         AddProxy(builder.Services, dataDir);
