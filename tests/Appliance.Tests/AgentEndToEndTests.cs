@@ -339,6 +339,25 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExpiredRegistrationToken_DisconnectsTheAgent_AndTheManifestSaysItExpired()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        string past = Convert.ToBase64String(Encoding.UTF8.GetBytes("2020-01-01T00:00:00Z"));
+        var body = new JsonObject { ["data"] = new JsonObject { ["expiresAt"] = past } };
+        using (var patch = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/merge-patch+json"))
+        using (HttpResponseMessage patched = await _a.PatchAsync("/api/v1/namespaces/appliance-system/secrets/registration-c1", patch))
+        {
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        }
+
+        await WaitForConditionsAsync("c1", connected: "False", ready: "False", TimeSpan.FromSeconds(10));
+        using HttpClient anonymous = _management.CreateClient();
+        using HttpResponseMessage manifest = await anonymous.GetAsync($"/v3/import/{_registrationToken}.yaml");
+        Assert.Equal(HttpStatusCode.Unauthorized, manifest.StatusCode);
+        Assert.Contains("the registration token of cluster c1 expired at 2020-01-01T00:00:00Z", await manifest.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AgentWithTheWrongCaChecksum_ExitsWithOneClearLine()
     {
         var run = await ApplianceProcess.RunAsync("agent", "--server", _management.BaseAddress.ToString(), "--token", _registrationToken,

@@ -46,8 +46,9 @@ public sealed partial class AgentRunner(AgentOptions options, TunnelOptions tunn
             {
                 return;
             }
-            catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or AuthenticationFailure or k8s.Autorest.HttpOperationException or OperationCanceledException)
+            catch (Exception e) when (e is not (AgentConfigurationException or OutOfMemoryException))
             {
+                // Whatever broke this attempt, the agent tries again: one that silently stops reconnecting strands its cluster.
                 reason = Describe(e);
             }
 
@@ -101,14 +102,27 @@ public sealed partial class AgentRunner(AgentOptions options, TunnelOptions tunn
         await using var session = new TunnelSession(socket, isServer: false, tunnelOptions, logger, time);
         session.StreamOpened = (stream, target) => ServeStreamAsync(api, stream, target, cancellationToken);
         using var sessionEnd = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<string> running = session.RunAsync(sessionEnd.Token);
+        try
+        {
+            return await RunUntilEndAsync(api, session, credentials, sessionEnd.Token, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Ends the renewal timer with the session, so reconnects leave no timers behind.
+            await sessionEnd.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<string> RunUntilEndAsync(DownstreamApi api, TunnelSession session, ControlMessage credentials, CancellationToken sessionEnd, CancellationToken cancellationToken)
+    {
+        Task<string> running = session.RunAsync(sessionEnd);
         await session.SendControlAsync(JsonSerializer.SerializeToUtf8Bytes(credentials, ClustersJsonContext.Default.ControlMessage), cancellationToken).ConfigureAwait(false);
         LogConnected(logger, options.Server.ToString());
 
         // Renew the tokens at two thirds of their lifetime, for as long as the session lasts.
         while (true)
         {
-            Task renew = Task.Delay(options.TokenLifetime * 2 / 3, time, sessionEnd.Token);
+            Task renew = Task.Delay(options.TokenLifetime * 2 / 3, time, sessionEnd);
             if (await Task.WhenAny(running, renew).ConfigureAwait(false) == running)
             {
                 return await running.ConfigureAwait(false);
