@@ -129,6 +129,12 @@ public sealed class SessionCookieTests(SessionApiServer server) : IClassFixture<
         // A second login gets another CSRF value.
         (_, string other) = await CookieLoginAsync(userId);
         Assert.NotEqual(csrf.Value, other);
+
+        // Another site's form can post a JSON-looking text/plain body, but not application/json: no cookie for it.
+        using var form = new StringContent($"{{\"username\":\"{userId}\",\"password\":\"{Password}\",\"responseType\":\"cookie\"}}", System.Text.Encoding.UTF8, "text/plain");
+        using HttpResponseMessage forged = await _browser.PostAsync(LoginPath, form);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.False(SetCookie.All(forged).ContainsKey(SessionCookies.SessionCookie));
     }
 
     [Fact]

@@ -85,6 +85,16 @@ public sealed class LoginEndpoint(
             return null;
         }
 
+        // Login CSRF: another site's form can post a JSON-looking text/plain body and have the victim's browser keep
+        // the attacker's session. No form (and no cross-site script without a CORS preflight we never grant) can send
+        // application/json, so a cookie login must.
+        if (type == LoginResponseType.Cookie && !IsJson(context.Request.ContentType))
+        {
+            audit.RecordLogin(provider, username, context.Connection.RemoteIpAddress?.ToString(), "bad-request", null);
+            await V3Responses.WriteErrorAsync(context, 400, "InvalidBodyContent", "a login with responseType cookie must be sent as application/json").ConfigureAwait(false);
+            return null;
+        }
+
         TimeSpan? ttl = body["ttl"] is JsonValue value && value.TryGetValue(out long milliseconds) && milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : null;
         return new LoginResponse(type.Value, ttl, FieldRules.Text(body["description"]));
     }
@@ -186,6 +196,10 @@ public sealed class LoginEndpoint(
                 return;
         }
     }
+
+    private static bool IsJson(string? contentType)
+        => Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out Microsoft.Net.Http.Headers.MediaTypeHeaderValue? media)
+           && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>One context per cluster the new token's user may reach through the proxy, in name order.</summary>
     private string Kubeconfig(HttpContext context, string userId, string token)
