@@ -257,6 +257,53 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BindingDeletedWhileTheClusterIsOffline_StaysTerminatingUntilItsRightsAreGoneDownstream()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        const string pushed = "/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings/appliance-prtb-bob-in-p1";
+        await PollAsync(async () => (await _b.GetAsync(pushed)).StatusCode == HttpStatusCode.OK);
+        await _agent!.TerminateAsync(ApplianceProcess.SigKill);
+        await WaitForConditionsAsync("c1", connected: "False", ready: "False", TimeSpan.FromSeconds(10));
+
+        using (HttpResponseMessage deleted = await _a.DeleteAsync("/apis/management.appliance.io/v1/projectroletemplatebindings/bob-in-p1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        JsonNode terminating = JsonNode.Parse(await _a.GetStringAsync("/apis/management.appliance.io/v1/projectroletemplatebindings/bob-in-p1"))!;
+        Assert.NotNull(terminating["metadata"]!["deletionTimestamp"]);
+        Assert.Contains("management.appliance.io/rbac-push-down", terminating["metadata"]!["finalizers"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await _b.GetAsync(pushed)).StatusCode);
+
+        await _agent.DisposeAsync();
+        _agent = StartAgent(_registrationToken);
+        await PollAsync(async () => (await _b.GetAsync(pushed)).StatusCode == HttpStatusCode.NotFound);
+        await PollAsync(async () => (await _a.GetAsync("/apis/management.appliance.io/v1/projectroletemplatebindings/bob-in-p1")).StatusCode == HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task DriftDownstream_IsRepairedAtTheNextReconcile()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        const string binding = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/appliance-crtb-bob-in-c1";
+        await PollAsync(async () => (await _b.GetAsync(binding)).StatusCode == HttpStatusCode.OK);
+        using (HttpResponseMessage deleted = await _b.DeleteAsync(binding))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        // Any change here reconciles the cluster (as the resync does every 5 minutes): the binding is back.
+        await PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "unrelated" },
+            ["context"] = "cluster",
+            ["rules"] = new JsonArray(),
+        });
+        await PollAsync(async () => (await _b.GetAsync(binding)).StatusCode == HttpStatusCode.OK);
+        Assert.Equal(0, (await PollKubectlAsync(_bobKubeconfig, "get namespaces")).ExitCode);
+    }
+
+    [Fact]
     public async Task RestartedServer_TheAgentReconnectsByItself()
     {
         await WaitForConditionsAsync("c1", connected: "True", ready: "True");

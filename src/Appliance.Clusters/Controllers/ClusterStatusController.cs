@@ -31,6 +31,9 @@ public sealed partial class ClusterStatusController : Controller
     private readonly ProxyOptions _proxyOptions;
     private readonly ClustersOptions _options;
     private readonly Dictionary<string, ClusterUpstream> _upstreams = new(StringComparer.Ordinal);
+
+    /// <summary>The generation of each cluster last seen on the watch (only the watch loop touches it).</summary>
+    private readonly Dictionary<string, long> _seenGenerations = new(StringComparer.Ordinal);
     private readonly DownstreamClients _clients;
 
     public ClusterStatusController(IServiceProvider services, AgentSessions sessions, DownstreamClients clients,
@@ -57,11 +60,20 @@ public sealed partial class ClusterStatusController : Controller
         }
     }
 
-    protected override void KeysOf(string storeKey, ICollection<string> keys)
+    protected override void KeysOf(WatchEvent change, ICollection<string> keys)
     {
+        string storeKey = change.Key;
         if (storeKey.StartsWith(ClustersPrefix, StringComparison.Ordinal))
         {
-            keys.Add(storeKey[ClustersPrefix.Length..]);
+            // Its own status writes (and the push-down's) change the cluster too: only a new generation (a spec
+            // change), a new cluster or a deleted one is news, or every write would probe and write again.
+            string clusterId = storeKey[ClustersPrefix.Length..];
+            long generation = change.Type == WatchEventType.Delete ? -1 : Generation(change.Value);
+            if (!_seenGenerations.TryGetValue(clusterId, out long seen) || seen != generation)
+            {
+                _seenGenerations[clusterId] = generation;
+                keys.Add(clusterId);
+            }
         }
         else if (storeKey.StartsWith("/registry/core/secrets/" + ObjectNames.SystemNamespace + "/registration-", StringComparison.Ordinal))
         {
@@ -225,6 +237,14 @@ public sealed partial class ClusterStatusController : Controller
         {
             // Deleted meanwhile: the delete's own event forgets it.
         }
+    }
+
+    private static long Generation(byte[] cluster)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(cluster);
+        return document.RootElement.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("generation", out var generation) && generation.TryGetInt64(out long value)
+            ? value
+            : 0;
     }
 
     private static string Trim(string text) => text.Length <= 200 ? text.Trim() : text[..200].Trim() + "...";

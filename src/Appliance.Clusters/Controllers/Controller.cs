@@ -45,8 +45,8 @@ public abstract partial class Controller : BackgroundService
     /// <summary>Every key there is to reconcile now (at start and each resync).</summary>
     protected abstract IEnumerable<string> AllKeys();
 
-    /// <summary>The keys a change of the store key <paramref name="storeKey"/> concerns (none for most).</summary>
-    protected abstract void KeysOf(string storeKey, ICollection<string> keys);
+    /// <summary>The keys a store change concerns (none for most).</summary>
+    protected abstract void KeysOf(WatchEvent change, ICollection<string> keys);
 
     /// <summary>Brings <paramref name="key"/> to its desired state; returns when to look again (null: at the next change or resync).</summary>
     protected abstract Task<TimeSpan?> ReconcileAsync(string key, CancellationToken cancellationToken);
@@ -120,7 +120,7 @@ public abstract partial class Controller : BackgroundService
                 {
                     while (watcher.TryRead(out WatchEvent? change))
                     {
-                        KeysOf(change.Key, keys);
+                        KeysOf(change, keys);
                     }
 
                     foreach (string key in keys)

@@ -21,6 +21,8 @@ namespace Appliance.Clusters.Controllers;
 /// Everything it makes carries the label <c>app.kubernetes.io/managed-by=appliance</c>: what carries it and
 /// is not wanted (a deleted binding, a role edited downstream) is removed or put back, at every change here,
 /// every agent connect and every resync, so a cluster offline during a change catches up when it returns.
+/// Bindings carry the finalizer <c>management.appliance.io/rbac-push-down</c>: a deleted binding stays
+/// (Terminating) until its rights are gone downstream, or its cluster is.
 /// </summary>
 public sealed partial class RbacPushDownController : Controller
 {
@@ -29,6 +31,7 @@ public sealed partial class RbacPushDownController : Controller
     private const string RbacGroup = "rbac.authorization.k8s.io";
     private const string Prefix = "/registry/management.appliance.io/";
     private const string GlobalAdminsBinding = "appliance-global-admins";
+    private const string Finalizer = "management.appliance.io/rbac-push-down";
 
     private readonly DownstreamClients _clients;
 
@@ -43,14 +46,27 @@ public sealed partial class RbacPushDownController : Controller
 
     protected override IEnumerable<string> AllKeys()
     {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (JsonObject cluster in Objects.List(ObjectNames.ManagementGroup, "clusters").Items)
         {
-            yield return cluster["metadata"]!["name"]!.GetValue<string>();
+            keys.Add(ObjectName(cluster));
         }
+
+        // A binding of a deleted cluster still waits for its finalizer to be released.
+        foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "clusterroletemplatebindings").Items)
+        {
+            if (Text(binding["clusterName"]) is { Length: > 0 } clusterName)
+            {
+                keys.Add(clusterName);
+            }
+        }
+
+        return keys;
     }
 
-    protected override void KeysOf(string storeKey, ICollection<string> keys)
+    protected override void KeysOf(WatchEvent change, ICollection<string> keys)
     {
+        string storeKey = change.Key;
         if (storeKey.StartsWith("/registry/" + RbacGroup + "/clusterrolebindings/", StringComparison.Ordinal))
         {
             // Who is a global administrator may have changed.
@@ -82,9 +98,25 @@ public sealed partial class RbacPushDownController : Controller
     protected override async Task<TimeSpan?> ReconcileAsync(string clusterId, CancellationToken cancellationToken)
     {
         JsonObject? cluster = Objects.Get(ObjectNames.ManagementGroup, "clusters", null, clusterId);
-        if (cluster is null || cluster["spec"]?["type"]?.GetValue<string>() != "agent" || _clients.Find(clusterId) is not { } client)
+        List<(string Resource, JsonObject Binding)> bindings = BindingsOf(clusterId);
+        if (cluster is null || cluster["spec"]?["type"]?.GetValue<string>() != "agent")
         {
-            // Nothing to reach now; its agent connecting queues the cluster again.
+            // Nothing of theirs is (or will be) downstream: deleted bindings go at once.
+            await ReleaseDeletedAsync(bindings).ConfigureAwait(false);
+            return null;
+        }
+
+        foreach ((string resource, JsonObject binding) in bindings)
+        {
+            if (!IsDeleting(binding) && !HasFinalizer(binding))
+            {
+                await UpdateFinalizerAsync(resource, ObjectName(binding), add: true).ConfigureAwait(false);
+            }
+        }
+
+        if (_clients.Find(clusterId) is not { } client)
+        {
+            // Nothing to reach now (deleted bindings wait, Terminating); its agent connecting queues the cluster again.
             return null;
         }
 
@@ -103,7 +135,90 @@ public sealed partial class RbacPushDownController : Controller
         }
 
         await SetSyncedAsync(clusterId, true, "RBACPushed", "the cluster's RBAC matches its role bindings here").ConfigureAwait(false);
+        await ReleaseDeletedAsync(bindings).ConfigureAwait(false);
         return null;
+    }
+
+    /// <summary>The cluster's role template bindings: its CRTBs, and the PRTBs of its projects (and of projects gone, which belong to no cluster).</summary>
+    private List<(string Resource, JsonObject Binding)> BindingsOf(string clusterId)
+    {
+        var bindings = new List<(string, JsonObject)>();
+        foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "clusterroletemplatebindings").Items)
+        {
+            if (Text(binding["clusterName"]) == clusterId)
+            {
+                bindings.Add(("clusterroletemplatebindings", binding));
+            }
+        }
+
+        foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "projectroletemplatebindings").Items)
+        {
+            JsonObject? project = Text(binding["projectName"]) is { Length: > 0 } projectName ? Objects.Get(ObjectNames.ManagementGroup, "projects", null, projectName) : null;
+            if (project is null || Text(project["spec"]?["clusterName"]) == clusterId)
+            {
+                bindings.Add(("projectroletemplatebindings", binding));
+            }
+        }
+
+        return bindings;
+    }
+
+    /// <summary>Lets deleted bindings go: their rights are gone downstream (or there is no downstream).</summary>
+    private async Task ReleaseDeletedAsync(List<(string Resource, JsonObject Binding)> bindings)
+    {
+        foreach ((string resource, JsonObject binding) in bindings)
+        {
+            if (IsDeleting(binding) && HasFinalizer(binding))
+            {
+                await UpdateFinalizerAsync(resource, ObjectName(binding), add: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task UpdateFinalizerAsync(string resource, string name, bool add)
+    {
+        try
+        {
+            await Objects.UpdateAsync(ObjectNames.ManagementGroup, resource, null, name, binding =>
+            {
+                JsonObject metadata = (JsonObject)binding["metadata"]!;
+                JsonArray finalizers = metadata["finalizers"] as JsonArray ?? [];
+                metadata["finalizers"] = finalizers;
+                for (int i = finalizers.Count - 1; i >= 0; i--)
+                {
+                    if (Text(finalizers[i]) == Finalizer)
+                    {
+                        finalizers.RemoveAt(i);
+                    }
+                }
+
+                if (add)
+                {
+                    finalizers.Add((JsonNode?)Finalizer);
+                }
+
+                return binding;
+            }).ConfigureAwait(false);
+        }
+        catch (ApiException e) when (e.Status.Code == 404)
+        {
+            // Gone meanwhile.
+        }
+    }
+
+    private static bool IsDeleting(JsonObject obj) => obj["metadata"]?["deletionTimestamp"] is not null;
+
+    private static bool HasFinalizer(JsonObject obj)
+    {
+        foreach (JsonNode? finalizer in obj["metadata"]?["finalizers"] as JsonArray ?? [])
+        {
+            if (Text(finalizer) == Finalizer)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private async Task SetSyncedAsync(string clusterId, bool synced, string reason, string message)
@@ -130,7 +245,7 @@ public sealed partial class RbacPushDownController : Controller
         var templates = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (JsonObject template in Objects.List(ObjectNames.ManagementGroup, "roletemplates").Items)
         {
-            templates[Name(template)] = template;
+            templates[ObjectName(template)] = template;
         }
 
         var desired = new Desired();
@@ -146,11 +261,11 @@ public sealed partial class RbacPushDownController : Controller
 
         foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "clusterroletemplatebindings").Items)
         {
-            if (Text(binding["clusterName"]) == clusterId && Role(binding, templates, desired) is { } role && Subject(binding) is { } subject)
+            if (Text(binding["clusterName"]) == clusterId && !IsDeleting(binding) && Role(binding, templates, desired) is { } role && Subject(binding) is { } subject)
             {
-                desired.ClusterRoleBindings["appliance-crtb-" + Name(binding)] = new V1ClusterRoleBinding
+                desired.ClusterRoleBindings["appliance-crtb-" + ObjectName(binding)] = new V1ClusterRoleBinding
                 {
-                    Metadata = Managed("appliance-crtb-" + Name(binding)),
+                    Metadata = Managed("appliance-crtb-" + ObjectName(binding)),
                     RoleRef = new V1RoleRef { ApiGroup = RbacGroup, Kind = "ClusterRole", Name = role },
                     Subjects = [subject],
                 };
@@ -162,13 +277,13 @@ public sealed partial class RbacPushDownController : Controller
         {
             if (Text(project["spec"]?["clusterName"]) == clusterId)
             {
-                projects[Name(project)] = project;
+                projects[ObjectName(project)] = project;
             }
         }
 
         foreach (JsonObject binding in Objects.List(ObjectNames.ManagementGroup, "projectroletemplatebindings").Items)
         {
-            if (Text(binding["projectName"]) is not { } projectName || !projects.TryGetValue(projectName, out JsonObject? project)
+            if (IsDeleting(binding) || Text(binding["projectName"]) is not { } projectName || !projects.TryGetValue(projectName, out JsonObject? project)
                 || Role(binding, templates, desired) is not { } role || Subject(binding) is not { } subject)
             {
                 continue;
@@ -178,9 +293,9 @@ public sealed partial class RbacPushDownController : Controller
             {
                 if (Text(ns) is { Length: > 0 } namespaceName)
                 {
-                    desired.RoleBindings[(namespaceName, "appliance-prtb-" + Name(binding))] = new V1RoleBinding
+                    desired.RoleBindings[(namespaceName, "appliance-prtb-" + ObjectName(binding))] = new V1RoleBinding
                     {
-                        Metadata = Managed("appliance-prtb-" + Name(binding), namespaceName),
+                        Metadata = Managed("appliance-prtb-" + ObjectName(binding), namespaceName),
                         RoleRef = new V1RoleRef { ApiGroup = RbacGroup, Kind = "ClusterRole", Name = role },
                         Subjects = [subject],
                     };
@@ -470,7 +585,7 @@ public sealed partial class RbacPushDownController : Controller
         return strings;
     }
 
-    private static string Name(JsonObject obj) => obj["metadata"]!["name"]!.GetValue<string>();
+    private static string ObjectName(JsonObject obj) => obj["metadata"]!["name"]!.GetValue<string>();
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue(out string? text) ? text : null;
 
