@@ -40,6 +40,8 @@ public static class ApiEndpointRouteBuilderExtensions
         // The caller's own token, authenticated by itself: no RBAC rule is needed to give it up.
         group.MapPost("/v3/tokens", static context => context.RequestServices.GetRequiredService<TokenLogout>().HandleAsync(context));
         group.MapPost("/v3/users", static context => context.RequestServices.GetRequiredService<PasswordChange>().HandleAsync(context));
+        // An administrator's action on one user, authorized (update on users/{id}) and audited by the handler.
+        group.MapPost("/v3/users/{id}", static context => context.RequestServices.GetRequiredService<PasswordSet>().HandleAsync(context, (string)context.Request.RouteValues["id"]!));
         RequestDelegate resources = Secured(static context => context.RequestServices.GetRequiredService<ResourceEngine>().HandleAsync(context));
         group.Map("/api/v1/{resource}", resources);
         group.Map("/api/v1/{resource}/{name}", resources);

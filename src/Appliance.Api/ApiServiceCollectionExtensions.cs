@@ -41,6 +41,7 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
         services.TryAddSingleton<PasswordChange>();
+        services.TryAddSingleton<PasswordSet>();
         services.TryAddSingleton<ApiAuditLog>();
         services.AddHostedService(static provider => provider.GetRequiredService<ApiAuditLog>());
         services.AddHostedService<ApiBootstrapper>();

@@ -20,6 +20,7 @@ public static class ApplianceCommandLine
             ServerCommand.Build(),
             Agent.AgentCommand.Build(),
             Kubeconfig.KubeconfigCommand.Build(),
+            User.UserCommand.Build(),
             VersionCommand.Build(),
         };
         return root;

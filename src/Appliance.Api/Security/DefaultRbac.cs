@@ -40,6 +40,19 @@ internal static class DefaultRbac
         yield return ("clusterrolebindings", ClusterRoleBinding("system:basic-user", "system:basic-user", "Group", RequestUser.AuthenticatedGroup));
     }
 
+    /// <summary>Rancher's built-in GlobalRole: everything, everywhere (as cluster-admin); <c>appliance user add --admin</c> binds it.</summary>
+    public const string AdminGlobalRole = "admin";
+
+    public static JsonObject GlobalRoleAdmin() => new()
+    {
+        ["apiVersion"] = ResourceRegistry.ManagementGroup + "/v1",
+        ["kind"] = "GlobalRole",
+        ["metadata"] = Metadata(AdminGlobalRole),
+        ["displayName"] = "Admin",
+        ["description"] = "Every right on this server and, through the proxy, access to every cluster.",
+        ["rules"] = new JsonArray(Rule(["*"], ["*"], ["*"]), NonResourceRule(["*"], ["*"])),
+    };
+
     public static JsonObject ClusterRoleBinding(string name, string clusterRole, string subjectKind, string subjectName) => new()
     {
         ["apiVersion"] = ResourceRegistry.RbacGroup + "/v1",

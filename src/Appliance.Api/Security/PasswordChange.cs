@@ -43,7 +43,7 @@ public sealed class PasswordChange(ApiSecurity security, LocalPasswords password
             return;
         }
 
-        if (PasswordHasher.ValidateLength(replacement) is string tooShort)
+        if (PasswordHasher.ValidateLength(replacement, PasswordPolicy.MinimumLength(engine)) is string tooShort)
         {
             await V3Responses.WriteErrorAsync(context, 422, "InvalidFormat", tooShort).ConfigureAwait(false);
             return;

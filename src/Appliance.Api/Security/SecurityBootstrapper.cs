@@ -6,8 +6,8 @@ using Microsoft.Extensions.Hosting;
 namespace Appliance.Api.Security;
 
 /// <summary>
-/// On start, creates what a server needs before anyone can sign in: the default RBAC objects, the
-/// <c>appliance-system</c> namespace, and the local <c>admin</c> user bound to cluster-admin
+/// On start, creates what a server needs before anyone can sign in: the default RBAC objects (and Rancher's
+/// GlobalRole <c>admin</c>), the <c>appliance-system</c> namespace, and the local <c>admin</c> user bound to cluster-admin
 /// (ClusterRoleBinding <c>appliance-admin</c>) with a random bootstrap password it must change.
 /// Idempotent: existing objects, edited or not, are left alone.
 /// </summary>
@@ -35,6 +35,7 @@ public sealed class SecurityBootstrapper(IServiceProvider services) : IHostedSer
             await CreateIfMissingAsync(engine, ResourceRegistry.RbacGroup, resource, obj).ConfigureAwait(false);
         }
 
+        await CreateIfMissingAsync(engine, ResourceRegistry.ManagementGroup, "globalroles", DefaultRbac.GlobalRoleAdmin()).ConfigureAwait(false);
         await CreateIfMissingAsync(engine, "", "namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = LocalPasswords.SystemNamespace } }).ConfigureAwait(false);
         UserAccounts users = services.GetRequiredService<UserAccounts>();
         _adminUserId = FindLocalUser(users, AdminUsername);
