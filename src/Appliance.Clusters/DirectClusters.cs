@@ -27,6 +27,20 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
     /// <summary>How the controllers reach a direct cluster: its dialer and the token of its Secret; null until synced.</summary>
     public DirectAccess? Find(string clusterId) => _access.GetValueOrDefault(clusterId);
 
+    /// <summary>Raised with the cluster id when its access was set, changed or removed, so the controllers look again.</summary>
+    public event Action<string>? Changed;
+
+    private void SetAccess(string clusterId, DirectAccess access)
+    {
+        if (_access.TryGetValue(clusterId, out DirectAccess? old) && old == access)
+        {
+            return;
+        }
+
+        _access[clusterId] = access;
+        Changed?.Invoke(clusterId);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         KeyValueStore store = services.GetRequiredService<KeyValueStore>();
@@ -82,7 +96,7 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
                 if (_applied.TryGetValue(id, out string? applied) && applied == fingerprint && directory.TryGetCluster(Encoding.UTF8.GetBytes(id), out ClusterUpstream? existing))
                 {
                     existing.UpdateCredentials(cluster.Endpoint.Authority, cluster.Token);
-                    _access[id] = new DirectAccess(existing.Dialer, cluster.Token);
+                    SetAccess(id, new DirectAccess(existing.Dialer, cluster.Token));
                     continue;
                 }
 
@@ -92,7 +106,7 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
                     directory.Set(new ClusterUpstream(id, dialer, cluster.Endpoint.Authority, cluster.Token,
                         proxyOptions.MaxPooledConnectionsPerCluster, proxyOptions.PooledConnectionIdleTimeout, proxyOptions.TimeProvider));
                     _applied[id] = fingerprint;
-                    _access[id] = new DirectAccess(dialer, cluster.Token);
+                    SetAccess(id, new DirectAccess(dialer, cluster.Token));
                     LogClusterReady(logger, id, cluster.Endpoint.Authority);
                 }
                 catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
@@ -113,7 +127,10 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
             {
                 directory.Remove(id);
                 _applied.Remove(id);
-                _access.TryRemove(id, out _);
+                if (_access.TryRemove(id, out _))
+                {
+                    Changed?.Invoke(id);
+                }
             }
         }
 

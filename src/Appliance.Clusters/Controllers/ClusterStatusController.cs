@@ -36,7 +36,7 @@ public sealed partial class ClusterStatusController : Controller
     private readonly Dictionary<string, long> _seenGenerations = new(StringComparer.Ordinal);
     private readonly DownstreamClients _clients;
 
-    public ClusterStatusController(IServiceProvider services, AgentSessions sessions, DownstreamClients clients,
+    public ClusterStatusController(IServiceProvider services, AgentSessions sessions, DirectClusters directClusters, DownstreamClients clients,
         ClusterDirectory directory, ProxyOptions proxyOptions, ClustersOptions options, ILogger<ClusterStatusController> logger)
         : base(services, options.ResyncPeriod, logger)
     {
@@ -46,6 +46,8 @@ public sealed partial class ClusterStatusController : Controller
         _proxyOptions = proxyOptions;
         _options = options;
         sessions.Changed += Enqueue;
+        // A direct cluster becomes reachable when DirectClusters has read its Secret, which may be after its own event here.
+        directClusters.Changed += Enqueue;
     }
 
     private RegistrationTokens Tokens => field ??= Services.GetRequiredService<RegistrationTokens>();
