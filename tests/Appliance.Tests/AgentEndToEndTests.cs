@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using Appliance.Auth;
 
 namespace Appliance.Tests;
 
@@ -67,10 +66,10 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
             }
         }
 
-        _a = AdminClient(_management, _managementDir.Path);
-        _b = AdminClient(_downstream, _downstreamDir.Path);
+        _a = ManagementApi.AdminClient(_management, _managementDir.Path);
+        _b = ManagementApi.AdminClient(_downstream, _downstreamDir.Path);
 
-        await PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "c1" },
             ["spec"] = new JsonObject { ["type"] = "agent", ["displayName"] = "the downstream" },
@@ -88,36 +87,36 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         Assert.True(apply.ExitCode == 0, apply.Errors);
 
         // Downstream: a namespace with something in it. Bob's rights there come only from the bindings on A.
-        await PostAsync(_b, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "team" } });
-        await PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "hello" } });
+        await ManagementApi.PostAsync(_b, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "team" } });
+        await ManagementApi.PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "hello" } });
 
         // Management: role templates, a project holding "team", and bob bound in the cluster and in the project.
-        await PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "namespace-reader" },
             ["context"] = "cluster",
             ["rules"] = new JsonArray(new JsonObject { ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("namespaces"), ["verbs"] = new JsonArray("get", "list") }),
         });
-        await PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "configmap-viewer" },
             ["context"] = "project",
             ["rules"] = new JsonArray(new JsonObject { ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("configmaps"), ["verbs"] = new JsonArray("get", "list", "watch") }),
         });
-        await PostAsync(_a, "/apis/management.appliance.io/v1/projects", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/projects", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "p1" },
             ["spec"] = new JsonObject { ["clusterName"] = "c1", ["namespaces"] = new JsonArray("team") },
         });
-        string bobToken = await CreateUserWithTokenAsync(Bob, "Bobby Tables");
-        await PostAsync(_a, "/apis/management.appliance.io/v1/clusterroletemplatebindings", new JsonObject
+        string bobToken = await ManagementApi.CreateUserWithTokenAsync(_a, _managementDir.Path, Bob, "Bobby Tables");
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/clusterroletemplatebindings", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "bob-in-c1" },
             ["clusterName"] = "c1",
             ["roleTemplateName"] = "namespace-reader",
             ["userName"] = Bob,
         });
-        await PostAsync(_a, "/apis/management.appliance.io/v1/projectroletemplatebindings", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/projectroletemplatebindings", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "bob-in-p1" },
             ["projectName"] = "p1",
@@ -293,7 +292,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         }
 
         // Any change here reconciles the cluster (as the resync does every 5 minutes): the binding is back.
-        await PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/roletemplates", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "unrelated" },
             ["context"] = "cluster",
@@ -311,7 +310,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         await _management.DisposeAsync();
         _a.Dispose();
         _management = await ApplianceProcess.StartServerAsync(_managementDir.Path, port: _managementPort);
-        _a = AdminClient(_management, _managementDir.Path);
+        _a = ManagementApi.AdminClient(_management, _managementDir.Path);
 
         // The status written before the restart still says Connected: wait for a heartbeat written after it.
         string restartedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
@@ -330,7 +329,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     public async Task OversizedOrUnknownStreamFrames_FromOneClustersTunnel_AreRefused_AndOtherClustersKeepWorking()
     {
         await WaitForConditionsAsync("c1", connected: "True", ready: "True");
-        await PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "c2" },
             ["spec"] = new JsonObject { ["type"] = "agent" },
@@ -425,7 +424,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         var admin = await ApplianceProcess.RunAsync("kubeconfig", "--data-dir", _managementDir.Path);
         Assert.True(admin.ExitCode == 0, admin.Errors);
         Assert.Contains("current-context: \"c1\"", admin.Output, StringComparison.Ordinal);
-        string adminToken = File.ReadAllLines(Path.Combine(_managementDir.Path, "admin.kubeconfig")).Single(static l => l.TrimStart().StartsWith("token: ", StringComparison.Ordinal)).Trim()["token: ".Length..];
+        string adminToken = ManagementApi.AdminToken(_managementDir.Path);
         Assert.Contains("token: \"token-", admin.Output, StringComparison.Ordinal);
 
         // The global admin is cluster-admin downstream too (pushed down as appliance-global-admins).
@@ -436,7 +435,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain(adminToken, admin.Output, StringComparison.Ordinal);
 
         // Carol has no role in c1: no context for her, and naming the cluster is a clear refusal.
-        string carolToken = await CreateUserWithTokenAsync("u-carol", "Carol");
+        string carolToken = await ManagementApi.CreateUserWithTokenAsync(_a, _managementDir.Path, "u-carol", "Carol");
         var carolAll = await ApplianceProcess.RunAsync("kubeconfig", "--server", _management.BaseAddress.ToString(), "--token", carolToken,
             "--certificate-authority", Path.Combine(_managementDir.Path, "tls", "ca.crt"));
         Assert.True(carolAll.ExitCode == 0, carolAll.Errors);
@@ -585,43 +584,6 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         return null;
     }
 
-    private async Task<string> CreateUserWithTokenAsync(string userId, string displayName)
-    {
-        await PostAsync(_a, "/apis/management.appliance.io/v1/users", new JsonObject
-        {
-            ["metadata"] = new JsonObject { ["name"] = userId },
-            ["username"] = userId,
-            ["displayName"] = displayName,
-            ["principalIds"] = new JsonArray("local://" + userId),
-        });
-        ApiToken token = ApiToken.Generate();
-        var hasher = new TokenHasher(ServerKeyFile.LoadOrCreate(_managementDir.Path));
-        await PostAsync(_a, "/apis/management.appliance.io/v1/tokens", new JsonObject
-        {
-            ["metadata"] = new JsonObject { ["name"] = token.Name },
-            ["userId"] = userId,
-            ["hash"] = Convert.ToBase64String(hasher.Hash(token.Secret)),
-            ["type"] = "kubeconfig",
-        });
-        return token.ToString();
-    }
-
     private Task<(int ExitCode, string Output, string Errors)> KubectlAsync(string kubeconfig, string arguments)
         => Kubectl.RunAsync(kubeconfig, _managementDir.Path, arguments);
-
-    private static HttpClient AdminClient(ApplianceProcess server, string dataDir)
-    {
-        HttpClient client = server.CreateClient();
-        string token = File.ReadAllLines(Path.Combine(dataDir, "admin.kubeconfig")).Single(static l => l.TrimStart().StartsWith("token: ", StringComparison.Ordinal)).Trim()["token: ".Length..];
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        return client;
-    }
-
-    private static async Task<JsonObject> PostAsync(HttpClient client, string path, JsonObject body)
-    {
-        using HttpResponseMessage response = await client.PostAsync(path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
-        string text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST {path}: {(int)response.StatusCode} {text}");
-        return (JsonObject)JsonNode.Parse(text)!;
-    }
 }

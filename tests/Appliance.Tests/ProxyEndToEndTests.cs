@@ -60,32 +60,32 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
             }
         }
 
-        _a = AdminClient(_management, _managementDir.Path);
-        _b = AdminClient(_downstream, _downstreamDir.Path);
+        _a = ManagementApi.AdminClient(_management, _managementDir.Path);
+        _b = ManagementApi.AdminClient(_downstream, _downstreamDir.Path);
 
         // Downstream: an impersonator service account, as the cluster registration manifest creates it
         // (appliance-system exists on every appliance).
-        await PostAsync(_b, "/api/v1/namespaces/appliance-system/serviceaccounts", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "impersonator" } });
-        await PostAsync(_b, "/apis/rbac.authorization.k8s.io/v1/clusterroles", new JsonObject
+        await ManagementApi.PostAsync(_b, "/api/v1/namespaces/appliance-system/serviceaccounts", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "impersonator" } });
+        await ManagementApi.PostAsync(_b, "/apis/rbac.authorization.k8s.io/v1/clusterroles", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "appliance-impersonator" },
             ["rules"] = new JsonArray(
                 new JsonObject { ["verbs"] = new JsonArray("impersonate"), ["apiGroups"] = new JsonArray(""), ["resources"] = new JsonArray("users", "groups") },
                 new JsonObject { ["verbs"] = new JsonArray("impersonate"), ["apiGroups"] = new JsonArray("authentication.k8s.io"), ["resources"] = new JsonArray("userextras/principalid", "userextras/username", "userextras/requesttokenid") }),
         });
-        await PostAsync(_b, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", new JsonObject
+        await ManagementApi.PostAsync(_b, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "appliance-impersonator" },
             ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = "appliance-impersonator" },
             ["subjects"] = new JsonArray(new JsonObject { ["kind"] = "ServiceAccount", ["name"] = "impersonator", ["namespace"] = "appliance-system" }),
         });
-        JsonObject tokenRequest = await PostAsync(_b, "/api/v1/namespaces/appliance-system/serviceaccounts/impersonator/token", new JsonObject { ["spec"] = new JsonObject { ["expirationSeconds"] = 3600 } });
+        JsonObject tokenRequest = await ManagementApi.PostAsync(_b, "/api/v1/namespaces/appliance-system/serviceaccounts/impersonator/token", new JsonObject { ["spec"] = new JsonObject { ["expirationSeconds"] = 3600 } });
         string impersonatorToken = (string)tokenRequest["status"]!["token"]!;
 
         // Downstream: bob may view namespace "team" only.
-        await PostAsync(_b, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "team" } });
-        await PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "hello" } });
-        await PostAsync(_b, "/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings", new JsonObject
+        await ManagementApi.PostAsync(_b, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "team" } });
+        await ManagementApi.PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "hello" } });
+        await ManagementApi.PostAsync(_b, "/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "bob-views" },
             ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = "view" },
@@ -93,12 +93,12 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
         });
 
         // Management: the cluster, its token Secret, bob and his role in the cluster.
-        await PostAsync(_a, "/api/v1/namespaces/appliance-system/secrets", new JsonObject
+        await ManagementApi.PostAsync(_a, "/api/v1/namespaces/appliance-system/secrets", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "c1-impersonator" },
             ["stringData"] = new JsonObject { ["token"] = impersonatorToken },
         });
-        await PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/clusters", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "c1" },
             ["spec"] = new JsonObject
@@ -112,8 +112,8 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
                 },
             },
         });
-        _bobToken = await CreateUserWithTokenAsync(Bob, "Bobby Tables");
-        await PostAsync(_a, "/apis/management.appliance.io/v1/clusterroletemplatebindings", new JsonObject
+        _bobToken = await ManagementApi.CreateUserWithTokenAsync(_a, _managementDir.Path, Bob, "Bobby Tables");
+        await ManagementApi.PostAsync(_a, "/apis/management.appliance.io/v1/clusterroletemplatebindings", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "bob-in-c1" },
             ["clusterName"] = "c1",
@@ -189,7 +189,7 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
         try
         {
             Assert.Equal("configmap/hello", await watch.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
-            await PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "while-watching" } });
+            await ManagementApi.PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "while-watching" } });
             Assert.Equal("configmap/while-watching", await watch.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
         }
         finally
@@ -203,7 +203,7 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
     public async Task UserWithoutARoleInTheCluster_IsRefusedByTheProxy_AndABadTokenIs401()
     {
         Assert.Equal(0, (await WaitForClusterAsync()).ExitCode);
-        string carolKubeconfig = await WriteKubeconfigAsync("carol", await CreateUserWithTokenAsync("u-carol", "Carol"));
+        string carolKubeconfig = await WriteKubeconfigAsync("carol", await ManagementApi.CreateUserWithTokenAsync(_a, _managementDir.Path, "u-carol", "Carol"));
         var carol = await KubectlAsync(carolKubeconfig, "-n team get configmaps");
         Assert.NotEqual(0, carol.ExitCode);
         Assert.Contains("Forbidden", carol.Errors, StringComparison.Ordinal);
@@ -258,28 +258,6 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
         return result;
     }
 
-    /// <summary>A User on the management server and a Token for it, hashed under that server's key as the auth layer does.</summary>
-    private async Task<string> CreateUserWithTokenAsync(string userId, string displayName)
-    {
-        await PostAsync(_a, "/apis/management.appliance.io/v1/users", new JsonObject
-        {
-            ["metadata"] = new JsonObject { ["name"] = userId },
-            ["username"] = userId,
-            ["displayName"] = displayName,
-            ["principalIds"] = new JsonArray("local://" + userId),
-        });
-        ApiToken token = ApiToken.Generate();
-        var hasher = new TokenHasher(ServerKeyFile.LoadOrCreate(_managementDir.Path));
-        await PostAsync(_a, "/apis/management.appliance.io/v1/tokens", new JsonObject
-        {
-            ["metadata"] = new JsonObject { ["name"] = token.Name },
-            ["userId"] = userId,
-            ["hash"] = Convert.ToBase64String(hasher.Hash(token.Secret)),
-            ["type"] = "kubeconfig",
-        });
-        return token.ToString();
-    }
-
     private async Task<string> WriteKubeconfigAsync(string name, string token)
     {
         string path = Path.Combine(_managementDir.Path, name + ".kubeconfig");
@@ -308,20 +286,4 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
 
     private Task<(int ExitCode, string Output, string Errors)> KubectlAsync(string kubeconfig, string arguments)
         => Kubectl.RunAsync(kubeconfig, _managementDir.Path, arguments);
-
-    private static HttpClient AdminClient(ApplianceProcess server, string dataDir)
-    {
-        HttpClient client = server.CreateClient();
-        string token = File.ReadAllLines(Path.Combine(dataDir, "admin.kubeconfig")).Single(static l => l.TrimStart().StartsWith("token: ", StringComparison.Ordinal)).Trim()["token: ".Length..];
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        return client;
-    }
-
-    private static async Task<JsonObject> PostAsync(HttpClient client, string path, JsonObject body)
-    {
-        using HttpResponseMessage response = await client.PostAsync(path, new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
-        string text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST {path}: {(int)response.StatusCode} {text}");
-        return (JsonObject)JsonNode.Parse(text)!;
-    }
 }
