@@ -409,12 +409,24 @@ internal sealed partial class ProxyConnection
                     }
 
                     bool interim = status < 200 && status != 101;
+                    // A head with no body bytes behind it yet (a watch before its first event, a slow body) goes
+                    // out now: clients wait for the head. Otherwise it leaves with the body, in one write.
+                    bool nothingBuffered = buffer.Slice(consumed).IsEmpty;
                     WriteResponseHead(interim);
                     reader.AdvanceTo(consumed);
                     _exchange.ResponseStarted = true;
                     if (!interim)
                     {
                         _exchange.Status = status;
+                        if (nothingBuffered)
+                        {
+                            FlushResult headFlushed = await _output.FlushAsync(_closed).ConfigureAwait(false);
+                            if (headFlushed.IsCompleted)
+                            {
+                                return Outcome.ClientFailed;
+                            }
+                        }
+
                         return Outcome.Ok;
                     }
 

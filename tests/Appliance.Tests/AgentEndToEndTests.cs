@@ -302,6 +302,91 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         Assert.Equal(0, (await PollKubectlAsync(_bobKubeconfig, "get namespaces")).ExitCode);
     }
 
+    private string? _firstWatchError;
+
+    [Fact]
+    public async Task HundredWatchesAndA50MBResponse_ThroughOneTunnel_NoWatchStarves()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        // Downstream: 50 ConfigMaps of 1 MB, listed in one 50 MB response.
+        await ManagementApi.PostAsync(_b, "/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "bulk" } });
+        string megabyte = new('x', 1_000_000);
+        for (int i = 0; i < 50; i++)
+        {
+            await ManagementApi.PostAsync(_b, "/api/v1/namespaces/bulk/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = $"big-{i}" }, ["data"] = new JsonObject { ["payload"] = megabyte } });
+        }
+
+        // The admin (cluster-admin downstream once pushed) reaches c1 through A's proxy and the tunnel.
+        using HttpClient proxy = ManagementApi.AdminClient(_management, _managementDir.Path);
+        proxy.Timeout = Timeout.InfiniteTimeSpan;
+        await PollAsync(async () => (await proxy.GetAsync("/k8s/clusters/c1/api/v1/namespaces/team/configmaps")).StatusCode == HttpStatusCode.OK);
+        string resourceVersion = (string)JsonNode.Parse(await proxy.GetStringAsync("/k8s/clusters/c1/api/v1/namespaces/team/configmaps"))!["metadata"]!["resourceVersion"]!;
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var seen = new long[100];
+        var watches = new List<Task>();
+        using var connected = new CountdownEvent(100);
+        for (int i = 0; i < 100; i++)
+        {
+            int watcher = i;
+            watches.Add(Task.Run(async () =>
+            {
+                using HttpResponseMessage response = await proxy.GetAsync($"/k8s/clusters/c1/api/v1/namespaces/team/configmaps?watch=1&resourceVersion={resourceVersion}", HttpCompletionOption.ResponseHeadersRead, stop.Token);
+                if (!response.IsSuccessStatusCode)
+                {
+                    System.Threading.Interlocked.CompareExchange(ref _firstWatchError, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}", null);
+                }
+
+                response.EnsureSuccessStatusCode();
+                connected.Signal();
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stop.Token));
+                while (await reader.ReadLineAsync(stop.Token) is { } line)
+                {
+                    if (line.Contains("\"during-bulk\"", StringComparison.Ordinal))
+                    {
+                        Volatile.Write(ref seen[watcher], Environment.TickCount64);
+                        return;
+                    }
+                }
+            }));
+        }
+
+        long startDeadline = Environment.TickCount64 + 30_000;
+        while (connected.CurrentCount > 0 && Environment.TickCount64 < startDeadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(connected.CurrentCount == 0, $"{connected.CurrentCount} watches did not start; first error: {_firstWatchError}; faulted: {watches.Count(w => w.IsFaulted)} {watches.FirstOrDefault(w => w.IsFaulted)?.Exception?.InnerException?.Message}");
+
+        // The bulk response streams; once it is flowing, one event must reach every watch within 1 s.
+        using HttpResponseMessage bulk = await proxy.GetAsync("/k8s/clusters/c1/api/v1/namespaces/bulk/configmaps", HttpCompletionOption.ResponseHeadersRead, stop.Token);
+        await using Stream body = await bulk.Content.ReadAsStreamAsync(stop.Token);
+        var buffer = new byte[64 * 1024];
+        long received = 0;
+        long created = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer, stop.Token)) > 0)
+        {
+            received += read;
+            if (created == 0 && received > 5_000_000)
+            {
+                created = Environment.TickCount64;
+                await ManagementApi.PostAsync(_b, "/api/v1/namespaces/team/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "during-bulk" } });
+            }
+        }
+
+        await Task.WhenAll(watches).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(received > 50_000_000, $"the bulk response had {received} bytes");
+        long slowest = 0;
+        foreach (long at in seen)
+        {
+            slowest = Math.Max(slowest, at - created);
+        }
+
+        Assert.True(slowest < 1000, $"the slowest watch saw the event after {slowest} ms");
+    }
+
     [Fact]
     public async Task RestartedServer_TheAgentReconnectsByItself()
     {
