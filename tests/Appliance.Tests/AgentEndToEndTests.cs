@@ -388,6 +388,56 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AgentInTheCluster_UsesThePodsServiceAccount()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        await _agent!.DisposeAsync();
+        _agent = null;
+        await WaitForConditionsAsync("c1", connected: "False", ready: "False", TimeSpan.FromSeconds(10));
+
+        // What the kubelet gives the agent's pod: its service account's token, the cluster CA and namespace at
+        // /var/run/secrets/kubernetes.io/serviceaccount, and KUBERNETES_SERVICE_HOST/PORT. Here in a private
+        // mount namespace (a tmpfs over /run), so the host's files stay untouched.
+        JsonObject issued = await ManagementApi.PostAsync(_b, "/api/v1/namespaces/appliance-system/serviceaccounts/appliance-agent/token",
+            new JsonObject { ["spec"] = new JsonObject { ["expirationSeconds"] = 3600 } });
+        string pod = Path.Combine(_managementDir.Path, "pod");
+        Directory.CreateDirectory(pod);
+        await File.WriteAllTextAsync(Path.Combine(pod, "token"), (string)issued["status"]!["token"]!);
+        File.Copy(Path.Combine(_downstreamDir.Path, "tls", "ca.crt"), Path.Combine(pod, "ca.crt"));
+        await File.WriteAllTextAsync(Path.Combine(pod, "namespace"), "appliance-system");
+        string checksum = System.Text.RegularExpressions.Regex.Match(_manifest, "\"--ca-checksum\", \"([0-9a-f]{64})\"").Groups[1].Value;
+        _agent = ApplianceProcess.StartVerbInMountNamespace(
+            $"mount -t tmpfs tmpfs /run\nmkdir -p /run/secrets/kubernetes.io/serviceaccount\ncp '{pod}'/* /run/secrets/kubernetes.io/serviceaccount/",
+            new Dictionary<string, string> { ["KUBERNETES_SERVICE_HOST"] = "127.0.0.1", ["KUBERNETES_SERVICE_PORT"] = _downstream.BaseAddress.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            "agent", "--server", _management.BaseAddress.ToString(), "--token", _registrationToken, "--ca-checksum", checksum);
+
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        var list = await PollKubectlAsync(_bobKubeconfig, "-n team get configmaps -o name");
+        Assert.True(list.ExitCode == 0, list.Errors);
+    }
+
+    [Fact]
+    public async Task ASecondConnectionWithTheClustersToken_ReplacesTheFirst()
+    {
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        int connectsBefore = CountLines(_agent!.Output, "Connected to");
+
+        // One active tunnel per cluster: a new connection (an agent that reconnected before the server saw
+        // its old connection die) replaces the old one, which ends.
+        using (ClientWebSocket second = await ConnectRawTunnelAsync(_registrationToken))
+        {
+            await _agent.WaitForOutputAsync("Tunnel down", TimeSpan.FromSeconds(10));
+        }
+
+        // The real agent comes back by itself and the cluster works again.
+        await PollAsync(() => Task.FromResult(CountLines(_agent.Output, "Connected to") > connectsBefore));
+        await WaitForConditionsAsync("c1", connected: "True", ready: "True");
+        Assert.Equal(0, (await PollKubectlAsync(_bobKubeconfig, "-n team get configmaps")).ExitCode);
+    }
+
+    private static int CountLines(string output, string text) => output.Split('\n').Count(line => line.Contains(text, StringComparison.Ordinal));
+
+    [Fact]
     public async Task RestartedServer_TheAgentReconnectsByItself()
     {
         await WaitForConditionsAsync("c1", connected: "True", ready: "True");

@@ -109,15 +109,30 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
         return (run._process.ExitCode, run.Output, run.Errors);
     }
 
-    private static ApplianceProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment)
+    /// <summary>
+    /// Starts a verb in a private mount namespace after <paramref name="setup"/> (a shell script run as root there),
+    /// e.g. to give it the files a pod has, such as a service account's, without touching the host's.
+    /// </summary>
+    public static ApplianceProcess StartVerbInMountNamespace(string setup, IDictionary<string, string> environment, params string[] arguments)
+        => Start(arguments, environment, setup);
+
+    private static ApplianceProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment, string? mountNamespaceSetup = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(mountNamespaceSetup is null ? "dotnet" : "unshare")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (mountNamespaceSetup is not null)
+        {
+            foreach (string argument in new[] { "--mount", "--propagation", "private", "bash", "-euc", mountNamespaceSetup + "\nexec dotnet \"$@\"", "bash" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "appliance.dll"));
         foreach (string argument in arguments)
