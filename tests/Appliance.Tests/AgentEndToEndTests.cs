@@ -49,22 +49,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         _managementPort = ApplianceProcess.FreePort();
         Task<ApplianceProcess> management = ApplianceProcess.StartServerAsync(_managementDir.Path, port: _managementPort);
         Task<ApplianceProcess> downstream = ApplianceProcess.StartServerAsync(_downstreamDir.Path);
-        try
-        {
-            await Task.WhenAll(management, downstream);
-        }
-        finally
-        {
-            if (management.IsCompletedSuccessfully)
-            {
-                _management = await management;
-            }
-
-            if (downstream.IsCompletedSuccessfully)
-            {
-                _downstream = await downstream;
-            }
-        }
+        (_management, _downstream) = await ApplianceProcess.BothStartedAsync(management, downstream);
 
         _a = ManagementApi.AdminClient(_management, _managementDir.Path);
         _b = ManagementApi.AdminClient(_downstream, _downstreamDir.Path);

@@ -72,6 +72,29 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Waits for two servers started together; when either fails, the other is stopped before the failure goes on.</summary>
+    public static async Task<(ApplianceProcess First, ApplianceProcess Second)> BothStartedAsync(Task<ApplianceProcess> first, Task<ApplianceProcess> second)
+    {
+        try
+        {
+            await Task.WhenAll(first, second);
+        }
+        catch
+        {
+            foreach (Task<ApplianceProcess> started in new[] { first, second })
+            {
+                if (started.IsCompletedSuccessfully)
+                {
+                    await (await started).DisposeAsync();
+                }
+            }
+
+            throw;
+        }
+
+        return (await first, await second);
+    }
+
     /// <summary>Starts a long-running verb that serves no port (`appliance agent`); its output is read as it comes.</summary>
     public static ApplianceProcess StartVerb(params string[] arguments) => Start(arguments, null);
 

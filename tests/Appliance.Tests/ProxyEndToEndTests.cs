@@ -42,23 +42,7 @@ public sealed class ProxyEndToEndTests : IAsyncLifetime
     {
         Task<ApplianceProcess> management = ApplianceProcess.StartServerAsync(_managementDir.Path);
         Task<ApplianceProcess> downstream = ApplianceProcess.StartServerAsync(_downstreamDir.Path);
-        try
-        {
-            await Task.WhenAll(management, downstream);
-        }
-        finally
-        {
-            // Whichever started is kept, so DisposeAsync stops it even when the other failed.
-            if (management.IsCompletedSuccessfully)
-            {
-                _management = await management;
-            }
-
-            if (downstream.IsCompletedSuccessfully)
-            {
-                _downstream = await downstream;
-            }
-        }
+        (_management, _downstream) = await ApplianceProcess.BothStartedAsync(management, downstream);
 
         _a = ManagementApi.AdminClient(_management, _managementDir.Path);
         _b = ManagementApi.AdminClient(_downstream, _downstreamDir.Path);
