@@ -38,7 +38,10 @@ public static class ApiEndpointRouteBuilderExtensions
         // Authenticated and authorized (update on authconfigs/{name}) by the handler, which audits it.
         group.MapPost("/v3/authConfigs/{name}", static context => context.RequestServices.GetRequiredService<AuthConfigTestAndApply>().HandleAsync(context, (string)context.Request.RouteValues["name"]!));
         // The caller's own token, authenticated by itself: no RBAC rule is needed to give it up.
-        group.MapPost("/v3/tokens", static context => context.RequestServices.GetRequiredService<TokenLogout>().HandleAsync(context));
+        group.MapMethods("/v3/tokens", [HttpMethods.Get, HttpMethods.Post], static context => context.RequestServices.GetRequiredService<UserTokens>().HandleCollectionAsync(context));
+        group.MapMethods("/v3/tokens/{name}", [HttpMethods.Get, HttpMethods.Delete], static context => context.RequestServices.GetRequiredService<UserTokens>().HandleItemAsync(context));
+        group.MapPost("/v3/clusters", static context => context.RequestServices.GetRequiredService<KubeconfigGeneration>().HandleAsync(context));
+        group.MapPost("/v3/clusters/{id}", static context => context.RequestServices.GetRequiredService<KubeconfigGeneration>().HandleAsync(context));
         group.MapPost("/v3/users", static context => context.RequestServices.GetRequiredService<PasswordChange>().HandleAsync(context));
         // An administrator's action on one user, authorized (update on users/{id}) and audited by the handler.
         group.MapPost("/v3/users/{id}", static context => context.RequestServices.GetRequiredService<PasswordSet>().HandleAsync(context, (string)context.Request.RouteValues["id"]!));

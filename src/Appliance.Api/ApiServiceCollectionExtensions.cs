@@ -40,6 +40,8 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<AuthConfigTestAndApply>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
+        services.TryAddSingleton<UserTokens>();
+        services.TryAddSingleton<KubeconfigGeneration>();
         services.TryAddSingleton<PasswordChange>();
         services.TryAddSingleton<PasswordSet>();
         services.TryAddSingleton<ApiAuditLog>();

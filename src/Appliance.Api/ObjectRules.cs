@@ -84,6 +84,10 @@ internal static class ObjectRules
         {
             causes.Add(Invalid("value", "must be a string"));
         }
+        else if (Security.TokenPolicy.Problem(Text(obj["metadata"]?["name"]), Text(value)) is string problem)
+        {
+            causes.Add(Invalid("value", problem));
+        }
     }
 
     private static bool IsBase64(string value)

@@ -60,8 +60,9 @@ internal static class RbacObjectRules
 
     /// <summary>
     /// A Token: <c>userId</c> (required), <c>hash</c> (required: base64 of the 32-byte HMAC of the secret),
-    /// <c>type</c> (session, kubeconfig or apikey; default apikey), optional <c>expiresAt</c> (RFC 3339) and
-    /// <c>description</c>.
+    /// <c>type</c> (session, kubeconfig or apikey; default apikey), optional <c>expiresAt</c> (RFC 3339),
+    /// <c>description</c> and <c>authProvider</c> (the provider the user signed in through: local, openldap,
+    /// activedirectory or github; none is local).
     /// </summary>
     public static void PrepareToken(JsonObject token, List<ApiStatusCause> causes)
     {
@@ -89,6 +90,10 @@ internal static class RbacObjectRules
         }
 
         OptionalString(token, "description", "description", causes);
+        if (token["authProvider"] is JsonNode provider && Text(provider) is not ("local" or "openldap" or "activedirectory" or "github"))
+        {
+            causes.Add(new ApiStatusCause { Reason = "FieldValueNotSupported", Field = "authProvider", Message = "Unsupported value: supported values: \"local\", \"openldap\", \"activedirectory\", \"github\"" });
+        }
     }
 
     public static bool TryParseTime(string? text, out DateTimeOffset time)

@@ -20,4 +20,7 @@ public enum TokenAuthenticationStatus
     /// <summary>The token's user no longer exists.</summary>
     UnknownUser,
     UserDisabled,
+
+    /// <summary>The provider the token was issued through (its <c>authProvider</c>) is not enabled now.</summary>
+    ProviderDisabled,
 }

@@ -7,14 +7,19 @@ namespace Appliance.Auth;
 /// <summary>
 /// Resolves <c>token-xxxxx:SECRET</c> to its user by reading the Token and User objects from the store
 /// (management.appliance.io/v1, stored by the API under the keys below): the secret's HMAC is compared in
-/// constant time, expiry and the user's <c>enabled</c> flag are checked on every call, so deleting a
-/// Token or disabling a User takes effect on the next request. Each success is a use of the token, marked in
+/// constant time, expiry, the user's <c>enabled</c> flag and, for a token issued through an external provider
+/// (its <c>authProvider</c>), that provider's AuthConfig <c>enabled</c> flag are checked on every call, so deleting a
+/// Token, disabling a User or disabling a provider (as Rancher refuses such tokens) takes effect on the next request. Each success is a use of the token, marked in
 /// <see cref="Usage"/> (in memory; written to the Token later, off the request path).
 /// </summary>
 public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, TimeProvider timeProvider, TokenUsage? usage = null)
 {
     public const string TokenKeyPrefix = "/registry/management.appliance.io/tokens/";
     public const string UserKeyPrefix = "/registry/management.appliance.io/users/";
+    public const string AuthConfigKeyPrefix = "/registry/management.appliance.io/authconfigs/";
+
+    /// <summary>The provider of a token without <c>authProvider</c>, which no AuthConfig can disable.</summary>
+    public const string LocalProvider = "local";
 
     /// <summary>The tokens' last uses, marked here and by callers that cache this authenticator's answers.</summary>
     public TokenUsage Usage { get; } = usage ?? new TokenUsage(timeProvider);
@@ -51,6 +56,11 @@ public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, 
             return TokenAuthenticationStatus.Expired;
         }
 
+        if (StringOf(root, "authProvider") is string provider && provider != LocalProvider && !ProviderEnabled(provider))
+        {
+            return TokenAuthenticationStatus.ProviderDisabled;
+        }
+
         string userId = StringOf(root, "userId") ?? "";
         GetResult storedUser = userId.Length == 0 ? default : store.Get(UserKeyPrefix + userId);
         if (storedUser.Item is null)
@@ -72,6 +82,18 @@ public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, 
         user = new AuthenticatedUser(userId, displayName, principals, groups, token.Name);
         Usage.MarkUsed(token.Name);
         return TokenAuthenticationStatus.Authenticated;
+    }
+
+    private bool ProviderEnabled(string provider)
+    {
+        GetResult config = store.Get(AuthConfigKeyPrefix + provider);
+        if (config.Item is null)
+        {
+            return false;
+        }
+
+        using JsonDocument document = JsonDocument.Parse(config.Item.Value);
+        return document.RootElement.TryGetProperty("enabled", out JsonElement enabled) && enabled.ValueKind == JsonValueKind.True;
     }
 
     private static List<string> Strings(JsonElement obj, string property)

@@ -67,5 +67,9 @@ public sealed class ApiTokenTests
         Assert.Equal(TokenLifetimes.Session, TokenLifetimes.Clamp(null, TokenLifetimes.Session, TokenLifetimes.Maximum));
         Assert.Equal(TimeSpan.FromDays(90), TokenLifetimes.Clamp(TimeSpan.FromDays(365), TokenLifetimes.Kubeconfig, TokenLifetimes.Maximum));
         Assert.Equal(TimeSpan.FromHours(1), TokenLifetimes.Clamp(TimeSpan.FromHours(1), TokenLifetimes.Session, TokenLifetimes.Maximum));
+        // No default (an API key, or a kubeconfig of Setting 0): the maximum; neither: never expires.
+        Assert.Equal(TokenLifetimes.Maximum, TokenLifetimes.Clamp(null, null, TokenLifetimes.Maximum));
+        Assert.Null(TokenLifetimes.Clamp(null, null, null));
+        Assert.Equal(TimeSpan.FromDays(400), TokenLifetimes.Clamp(TimeSpan.FromDays(400), TokenLifetimes.Session, null));
     }
 }

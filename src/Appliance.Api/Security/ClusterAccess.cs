@@ -17,7 +17,13 @@ public sealed class ClusterAccess(RbacCache rbac, KeyValueStore store)
     public bool MayUseCluster(AuthenticatedUser user, string clusterId)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var requestUser = new RequestUser(user.UserId, user.UserId, [.. user.Groups, RequestUser.AuthenticatedGroup], RequestUser.NoExtra);
+        return MayUseCluster(new RequestUser(user.UserId, user.UserId, [.. user.Groups, RequestUser.AuthenticatedGroup], RequestUser.NoExtra), clusterId);
+    }
+
+    /// <summary>The same for the caller of an API request (its groups include <c>system:authenticated</c>).</summary>
+    public bool MayUseCluster(RequestUser requestUser, string clusterId)
+    {
+        ArgumentNullException.ThrowIfNull(requestUser);
         RequestAttributes useCluster = RequestAttributes.ForResource("get", ResourceRegistry.ManagementGroup, "clusters", "", "", clusterId);
         if (RbacAuthorizer.Authorize(rbac.Snapshot, requestUser, useCluster).Allowed)
         {
@@ -27,7 +33,7 @@ public sealed class ClusterAccess(RbacCache rbac, KeyValueStore store)
         foreach (KeyValue item in store.Range(Prefix + "clusterroletemplatebindings/").Items)
         {
             using JsonDocument binding = JsonDocument.Parse(item.Value);
-            if (Text(binding.RootElement, "clusterName") == clusterId && Names(binding.RootElement, user))
+            if (Text(binding.RootElement, "clusterName") == clusterId && Names(binding.RootElement, requestUser))
             {
                 return true;
             }
@@ -37,7 +43,7 @@ public sealed class ClusterAccess(RbacCache rbac, KeyValueStore store)
         foreach (KeyValue item in store.Range(Prefix + "projectroletemplatebindings/").Items)
         {
             using JsonDocument binding = JsonDocument.Parse(item.Value);
-            if (Names(binding.RootElement, user))
+            if (Names(binding.RootElement, requestUser))
             {
                 projects ??= ProjectsOf(clusterId);
                 if (projects.Contains(Text(binding.RootElement, "projectName") ?? ""))
@@ -68,12 +74,12 @@ public sealed class ClusterAccess(RbacCache rbac, KeyValueStore store)
     }
 
     /// <summary>Whether a binding's subject (<c>userName</c> or <c>groupPrincipalName</c>) is this user.</summary>
-    private static bool Names(JsonElement binding, AuthenticatedUser user)
+    private static bool Names(JsonElement binding, RequestUser user)
     {
         string? userName = Text(binding, "userName");
         if (userName is not null)
         {
-            return userName == user.UserId;
+            return userName == user.Name;
         }
 
         string? group = Text(binding, "groupPrincipalName");

@@ -156,9 +156,9 @@ public sealed class LoginEndpoint(
     private async Task IssueAsync(HttpContext context, string provider, LoginResponse response, string userId, string username, string? address)
     {
         // A kubeconfig outlives a browser session: its token gets the kubeconfig TTL (30 days), as Rancher's does.
-        bool kubeconfig = response.Type == LoginResponseType.Kubeconfig;
-        TimeSpan lifetime = TokenLifetimes.Clamp(response.Ttl, kubeconfig ? TokenLifetimes.Kubeconfig : TokenLifetimes.Session, TokenLifetimes.Maximum);
-        ApiToken token = await issuer.IssueAsync(userId, kubeconfig ? "kubeconfig" : "session", response.Description ?? provider + " login", lifetime).ConfigureAwait(false);
+        string type = response.Type == LoginResponseType.Kubeconfig ? TokenPolicy.Kubeconfig : TokenPolicy.Session;
+        TimeSpan? lifetime = TokenPolicy.Lifetime(engine, type, response.Ttl);
+        ApiToken token = await issuer.IssueAsync(userId, type, response.Description ?? provider + " login", lifetime, authProvider: provider).ConfigureAwait(false);
         Log.LoginSucceeded(logger, provider, userId, token.Name);
         audit.RecordLogin(provider, username, address, "succeeded", userId);
         var answer = new JsonObject
@@ -167,7 +167,7 @@ public sealed class LoginEndpoint(
             ["name"] = token.Name,
             ["userId"] = userId,
             ["authProvider"] = provider,
-            ["ttl"] = (long)lifetime.TotalMilliseconds,
+            ["ttl"] = (long)(lifetime ?? TimeSpan.Zero).TotalMilliseconds,
         };
         switch (response.Type)
         {

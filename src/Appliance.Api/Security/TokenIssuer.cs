@@ -7,11 +7,13 @@ namespace Appliance.Api.Security;
 
 /// <summary>
 /// Creates Token objects: a fresh <c>token-xxxxx:SECRET</c> whose HMAC alone is stored. The only place a
-/// secret exists in clear is the value returned to the caller, who hands it to the user once.
+/// secret exists in clear is the value returned to the caller, who hands it to the user once. A token remembers the
+/// provider its user signed in through (<c>authProvider</c>; a token made with another token inherits it, as in
+/// Rancher), so disabling that provider stops it.
 /// </summary>
 public sealed class TokenIssuer(ResourceEngine engine, KeyValueStore store, TokenHasher hasher, TimeProvider timeProvider)
 {
-    public async Task<ApiToken> IssueAsync(string userId, string type, string description, TimeSpan? lifetime, IReadOnlyDictionary<string, string>? labels = null)
+    public async Task<ApiToken> IssueAsync(string userId, string type, string description, TimeSpan? lifetime, IReadOnlyDictionary<string, string>? labels = null, string? authProvider = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         ResourceDefinition tokens = engine.Registry.Find(ResourceRegistry.ManagementGroup, "v1", "tokens")!;
@@ -40,6 +42,11 @@ public sealed class TokenIssuer(ResourceEngine engine, KeyValueStore store, Toke
                 ["type"] = type,
                 ["description"] = description,
             };
+            if (authProvider is not null)
+            {
+                obj["authProvider"] = authProvider;
+            }
+
             if (lifetime is TimeSpan ttl)
             {
                 obj["expiresAt"] = (timeProvider.GetUtcNow() + ttl).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
@@ -55,6 +62,17 @@ public sealed class TokenIssuer(ResourceEngine engine, KeyValueStore store, Toke
                 // 36^5 names: a collision is rare but possible; a new name, never a shared one.
             }
         }
+    }
+
+    /// <summary>The name of the Token a request was authenticated with; null for a caller without one (a service account).</summary>
+    public static string? CallerToken(RequestUser user)
+        => user?.Extra.TryGetValue("requesttokenid", out IReadOnlyList<string>? names) == true && names.Count == 1 ? names[0] : null;
+
+    /// <summary>The provider the Token <paramref name="tokenName"/> was issued through, for the tokens it makes (none: local).</summary>
+    public string AuthProviderOf(string tokenName)
+    {
+        GetResult stored = store.Get(TokenAuthenticator.TokenKeyPrefix + tokenName);
+        return stored.Item is not null && FieldRules.Text(JsonNode.Parse(stored.Item.Value)?["authProvider"]) is string provider ? provider : LocalLogin.Provider;
     }
 
     /// <summary>Deletes every Token carrying label <paramref name="label"/> = <c>true</c>.</summary>

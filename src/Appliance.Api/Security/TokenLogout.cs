@@ -63,8 +63,9 @@ public sealed class TokenLogout(ApiSecurity security, ResourceEngine engine, Key
     }
 
     /// <summary>Drops the browser session's cookies when the request carried either of them.</summary>
-    private static void ClearSessionCookies(HttpContext context)
+    public static void ClearSessionCookies(HttpContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         if (context.Request.Cookies.ContainsKey(SessionCookies.SessionCookie) || context.Request.Cookies.ContainsKey(SessionCookies.CsrfCookie))
         {
             SessionCookies.Clear(context.Response);

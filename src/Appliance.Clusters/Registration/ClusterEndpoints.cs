@@ -14,8 +14,8 @@ namespace Appliance.Clusters.Registration;
 /// <summary>
 /// The cluster endpoints outside the Kubernetes API. For agents, none behind a user token: <c>/cacerts</c> (the
 /// CA an agent checks against its checksum), <c>/v3/import/{token}.yaml</c> (the registration manifest) and
-/// <c>/v3/connect</c> (the tunnel), the last two authorised by the registration token. For users:
-/// <c>/v3/clusters[/{id}]?action=generateKubeconfig</c> (<see cref="KubeconfigEndpoint"/>).
+/// <c>/v3/connect</c> (the tunnel), the last two authorised by the registration token. (Users' kubeconfigs,
+/// <c>/v3/clusters[/{id}]?action=generateKubeconfig</c>, are the API's: <c>KubeconfigGeneration</c>.)
 /// </summary>
 public static partial class ClusterEndpoints
 {
@@ -28,8 +28,6 @@ public static partial class ClusterEndpoints
         });
         endpoints.MapGet("/v3/import/{file}", ImportAsync);
         endpoints.MapGet("/v3/connect", ConnectAsync);
-        endpoints.MapPost("/v3/clusters", KubeconfigEndpoint.HandleAsync);
-        endpoints.MapPost("/v3/clusters/{id}", KubeconfigEndpoint.HandleAsync);
         return endpoints;
     }
 
