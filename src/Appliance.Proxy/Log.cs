@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(6008, LogLevel.Information, "Proxy connection {ConnectionId}: a state-changing request authenticated by the session cookie had no matching X-API-CSRF header; refused")]
     public static partial void CsrfRefused(ILogger logger, string connectionId);
 
+    [LoggerMessage(6009, LogLevel.Debug, "Cluster {ClusterId}: a kept-alive connection was closed by the API server; the request goes again on a new one")]
+    public static partial void UpstreamClosedIdle(ILogger logger, string clusterId);
+
     [LoggerMessage(6020, LogLevel.Information, "Cluster {ClusterId}: unavailable ({Reason})")]
     public static partial void ClusterUnavailable(ILogger logger, string clusterId, string reason);
 }

@@ -21,6 +21,15 @@ internal sealed partial class ProxyConnection
         /// <summary>The upstream failed; 502 if nothing was answered yet, else the client connection is closed.</summary>
         UpstreamFailed,
 
+        /// <summary>
+        /// The upstream closed or reset the connection before the first byte of an answer: an UpstreamFailed
+        /// that a reused connection's replayable request retries on a fresh one.
+        /// </summary>
+        UpstreamGone,
+
+        /// <summary>A retry found no way to the cluster (its agent is not connected): 503.</summary>
+        ClusterUnavailable,
+
         UpstreamTimedOut,
     }
 
@@ -105,7 +114,10 @@ internal sealed partial class ProxyConnection
 
         ProxyCaller caller = auth.Caller;
         _exchange.Cluster = cluster;
-        UpstreamConnection? upstream = await RentOrDialAsync(cluster).ConfigureAwait(false);
+        // A bodiless GET, HEAD or OPTIONS can be sent again: its head stays in the client's pipe until the
+        // upstream answers, so a pooled connection the upstream closed while idle costs a retry, not a 502.
+        bool replayable = IsReplayable(_request);
+        UpstreamConnection? upstream = await RentOrDialAsync(cluster, probe: !replayable).ConfigureAwait(false);
         if (upstream is null)
         {
             _input.AdvanceTo(_headEnd);
@@ -114,7 +126,12 @@ internal sealed partial class ProxyConnection
         }
 
         RewriteError rewrite = WriteUpstreamHead(caller, cluster, upstream);
-        _input.AdvanceTo(_headEnd); // The head's spans are dead from here on; Exchange holds what is still needed.
+        if (!replayable || rewrite != RewriteError.None)
+        {
+            _input.AdvanceTo(_headEnd); // The head's spans are dead from here on; Exchange holds what is still needed.
+            replayable = false;
+        }
+
         if (rewrite != RewriteError.None)
         {
             Log.RewriteRefused(_server.Logger, cluster.ClusterId, rewrite);
@@ -133,7 +150,36 @@ internal sealed partial class ProxyConnection
                 outcome = await ReadResponseHeadAsync(upstream).ConfigureAwait(false);
             }
 
-            if (outcome == Outcome.Ok && _exchange.Tunnel && _response.StatusCode == 101)
+            if (outcome == Outcome.UpstreamGone && replayable && upstream.Reused && !_exchange.ResponseStarted)
+            {
+                Log.UpstreamClosedIdle(_server.Logger, cluster.ClusterId);
+                upstream.Dispose();
+                upstream = await DialAsync(cluster).ConfigureAwait(false);
+                if (upstream is null)
+                {
+                    outcome = _clusterUnavailable ? Outcome.ClusterUnavailable : Outcome.UpstreamFailed;
+                }
+                else
+                {
+                    WriteUpstreamHead(caller, cluster, upstream); // The same head as before: it passed the checks then.
+                    outcome = await SendRequestBodyAsync(upstream).ConfigureAwait(false);
+                    if (outcome == Outcome.Ok)
+                    {
+                        outcome = await ReadResponseHeadAsync(upstream).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            if (replayable)
+            {
+                _input.AdvanceTo(_headEnd);
+            }
+
+            if (upstream is null)
+            {
+                // The retry found the cluster unreachable; answered below.
+            }
+            else if (outcome == Outcome.Ok && _exchange.Tunnel && _response.StatusCode == 101)
             {
                 await RunTunnelAsync(upstream).ConfigureAwait(false);
                 upstream = null; // The tunnel disposed it.
@@ -152,6 +198,7 @@ internal sealed partial class ProxyConnection
                 {
                     Outcome.UpstreamTimedOut => StatusResponses.GatewayTimeout,
                     Outcome.ClientInvalid => StatusResponses.BadRequest,
+                    Outcome.ClusterUnavailable => StatusResponses.ClusterUnavailable,
                     _ => StatusResponses.BadGateway,
                 };
                 _exchange.Status = StatusResponses.StatusOf(answer);
@@ -175,6 +222,7 @@ internal sealed partial class ProxyConnection
                     // Kept for this client's next request: a keep-alive client then reuses one upstream connection
                     // with no pool round trip, and N busy clients never churn a pool smaller than N (measured with
                     // bench/proxy-load.sh: 64 clients over a 32-connection pool dialled ~49,000 times in 10 s).
+                    upstream.Reused = true;
                     _held = upstream;
                     _heldCluster = cluster;
                 }
@@ -190,26 +238,35 @@ internal sealed partial class ProxyConnection
         return keepAlive;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<UpstreamConnection?> RentOrDialAsync(ClusterUpstream cluster)
+    /// <summary>GET, HEAD and OPTIONS without a body, and not an upgrade: safe to send twice, nothing to stream.</summary>
+    private static bool IsReplayable(RequestHead request)
+    {
+        ReadOnlySpan<byte> method = request.Method;
+        return !request.IsChunked && request.ContentLength <= 0 && !request.IsUpgradeRequest
+            && (method.SequenceEqual("GET"u8) || method.SequenceEqual("HEAD"u8) || method.SequenceEqual("OPTIONS"u8));
+    }
+
+    /// <param name="probe">Whether the held connection's socket is polled (see <see cref="UpstreamConnection.LooksAlive"/>).</param>
+    private ValueTask<UpstreamConnection?> RentOrDialAsync(ClusterUpstream cluster, bool probe)
     {
         UpstreamConnection? held = _held;
         if (held is not null)
         {
             _held = null;
-            if (ReferenceEquals(_heldCluster, cluster) && held.LooksAlive())
+            if (ReferenceEquals(_heldCluster, cluster) && held.LooksAlive(probe))
             {
-                return held;
+                return new ValueTask<UpstreamConnection?>(held);
             }
 
             ReleaseHeld(held);
         }
 
-        if (cluster.Pool.TryRent(out UpstreamConnection? pooled))
-        {
-            return pooled;
-        }
+        return cluster.Pool.TryRent(out UpstreamConnection? pooled) ? new ValueTask<UpstreamConnection?>(pooled) : DialAsync(cluster);
+    }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<UpstreamConnection?> DialAsync(ClusterUpstream cluster)
+    {
         Arm(ref _upstreamTimer, Options.UpstreamConnectTimeout);
         _clusterUnavailable = false;
         try
@@ -366,7 +423,7 @@ internal sealed partial class ProxyConnection
         try
         {
             FlushResult result = await upstream.Writer.FlushAsync(_upstreamTimer.Token).ConfigureAwait(false);
-            return result.IsCompleted || result.IsCanceled ? Outcome.UpstreamFailed : Outcome.Ok;
+            return result.IsCompleted || result.IsCanceled ? Outcome.UpstreamGone : Outcome.Ok;
         }
         catch (OperationCanceledException) when (_upstreamTimer.IsCancellationRequested)
         {
@@ -374,7 +431,7 @@ internal sealed partial class ProxyConnection
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or System.Security.Authentication.AuthenticationException)
         {
-            return Outcome.UpstreamFailed;
+            return Outcome.UpstreamGone; // Not one answer byte can have come back on a connection that refused the request.
         }
         finally
         {
@@ -392,12 +449,14 @@ internal sealed partial class ProxyConnection
     {
         Arm(ref _upstreamTimer, Options.UpstreamResponseHeadersTimeout);
         PipeReader reader = upstream.Reader;
+        bool answered = false;
         try
         {
             while (true)
             {
                 ReadResult result = await reader.ReadAsync(_upstreamTimer.Token).ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                answered |= !buffer.IsEmpty;
                 if (ResponseHeadParser.TryParse(buffer, _response, _exchange.IsHeadMethod, out SequencePosition consumed, out bool invalid))
                 {
                     int status = _response.StatusCode;
@@ -442,7 +501,7 @@ internal sealed partial class ProxyConnection
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (invalid || result.IsCompleted || result.IsCanceled)
                 {
-                    return Outcome.UpstreamFailed;
+                    return answered || invalid ? Outcome.UpstreamFailed : Outcome.UpstreamGone;
                 }
             }
         }
@@ -452,7 +511,7 @@ internal sealed partial class ProxyConnection
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
-            return Outcome.UpstreamFailed;
+            return answered ? Outcome.UpstreamFailed : Outcome.UpstreamGone;
         }
         finally
         {

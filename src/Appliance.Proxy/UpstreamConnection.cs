@@ -29,11 +29,21 @@ internal sealed class UpstreamConnection : IDisposable
     public long IdleSince { get; set; }
 
     /// <summary>
+    /// It has carried a whole exchange before: if it fails before the first byte of an answer, the upstream
+    /// most likely closed it while idle, and a request that can be sent again is (see ProxyConnection).
+    /// </summary>
+    public bool Reused { get; set; }
+
+    /// <summary>
     /// An idle keep-alive connection must have nothing to read: readable means the upstream closed it (or
     /// sent bytes nobody asked for); either way it cannot carry the next request. Streams without a socket
     /// answer for themselves (<see cref="IProbedStream"/>: a tunnel stream whose agent went away).
     /// </summary>
-    public bool LooksAlive()
+    /// <param name="probeSocket">
+    /// Ask the kernel too (one poll). Skipped for a request that can be sent again on a fresh connection: there
+    /// a closed connection costs a retry, and the hot path a system call less.
+    /// </param>
+    public bool LooksAlive(bool probeSocket = true)
     {
         if (Reader.TryRead(out ReadResult buffered))
         {
@@ -47,7 +57,7 @@ internal sealed class UpstreamConnection : IDisposable
 
         try
         {
-            return _socket is not null ? !_socket.Poll(0, SelectMode.SelectRead) : _stream is not IProbedStream probed || probed.LooksAlive;
+            return _socket is not null ? !probeSocket || !_socket.Poll(0, SelectMode.SelectRead) : _stream is not IProbedStream probed || probed.LooksAlive;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

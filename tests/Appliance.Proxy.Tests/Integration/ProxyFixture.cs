@@ -43,6 +43,11 @@ public sealed class ProxyFixture : IAsyncLifetime
 
     internal TcpDialer UpstreamDialer { get; private set; } = null!;
 
+    private int _silentlyClosed;
+
+    /// <summary>Connections the upstream closed after answering /close-silently.</summary>
+    internal int SilentlyClosed => Volatile.Read(ref _silentlyClosed);
+
     /// <summary>Released by a test to let the slow chunked response finish.</summary>
     internal SemaphoreSlim SlowGate { get; } = new(0);
 
@@ -229,6 +234,14 @@ public sealed class ProxyFixture : IAsyncLifetime
                 break;
             case "/ambiguous-response":
                 await exchange.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+                break;
+            case "/close-silently":
+                // A keep-alive answer, then the connection closed without a word, as a server's idle timeout does.
+                await exchange.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                await exchange.Stream.FlushAsync();
+                exchange.Socket.Close();
+                Interlocked.Increment(ref _silentlyClosed);
+                exchange.Done = true;
                 break;
             case "/close-after":
                 await exchange.WriteAsync("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");

@@ -71,6 +71,45 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Get_OnAKeptConnectionTheUpstreamClosedWhileIdle_GoesAgainOnANewConnection()
+    {
+        await using RawClient client = await fixture.ConnectAsync();
+        int closed = fixture.SilentlyClosed;
+        await client.SendAsync(RawClient.Get("/k8s/clusters/c1/close-silently?marker=stale-get1"));
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        Assert.True(await ProxyFixture.EventuallyAsync(() => fixture.SilentlyClosed > closed));
+
+        await client.SendAsync(RawClient.Get("/k8s/clusters/c1/api/v1/namespaces/default/pods?marker=stale-get2"));
+        ClientResponse response = await client.ReadResponseAsync();
+
+        Assert.Equal(200, response.Status);
+        RecordedRequest first = Assert.Single(fixture.Upstream.RequestsMatching("marker=stale-get1"));
+        RecordedRequest second = Assert.Single(fixture.Upstream.RequestsMatching("marker=stale-get2"));
+        Assert.NotEqual(first.Connection, second.Connection);
+        // Sent on the closed connection first (a GET is not checked beforehand), then again: the retry, not a probe.
+        Assert.Contains(fixture.Logs.Messages, m => m.Contains("was closed by the API server", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Post_OnAKeptConnectionTheUpstreamClosedWhileIdle_IsSentOnceOnANewConnection()
+    {
+        await using RawClient client = await fixture.ConnectAsync();
+        int closed = fixture.SilentlyClosed;
+        await client.SendAsync(RawClient.Get("/k8s/clusters/c1/close-silently?marker=stale-post1"));
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        Assert.True(await ProxyFixture.EventuallyAsync(() => fixture.SilentlyClosed > closed));
+
+        await client.SendAsync($"POST /k8s/clusters/c1/api/v1/x?marker=stale-post2 HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer {TestAuthenticator.AliceToken}\r\nContent-Length: 5\r\n\r\nhello");
+        ClientResponse response = await client.ReadResponseAsync();
+
+        // A body cannot be sent twice, so the connection is checked before it is used: the POST never meets the closed one.
+        Assert.Equal(200, response.Status);
+        RecordedRequest post = Assert.Single(fixture.Upstream.RequestsMatching("marker=stale-post2"));
+        Assert.Equal("hello", Encoding.Latin1.GetString(post.Body));
+        Assert.NotEqual(Assert.Single(fixture.Upstream.RequestsMatching("marker=stale-post1")).Connection, post.Connection);
+    }
+
+    [Fact]
     public async Task PipelinedRequests_AreAnsweredInOrder()
     {
         await using RawClient client = await fixture.ConnectAsync();
