@@ -36,7 +36,9 @@ public static class ApiEndpointRouteBuilderExtensions
         // GET ?action=authorize and ?action=callback (the browser's trip to GitHub and back), POST ?action=login.
         group.MapMethods(GitHubSignIn.Path, [HttpMethods.Get, HttpMethods.Post], static context => context.RequestServices.GetRequiredService<GitHubSignIn>().HandleAsync(context));
         // Authenticated and authorized (update on authconfigs/{name}) by the handler, which audits it.
-        group.MapPost("/v3/authConfigs/{name}", static context => context.RequestServices.GetRequiredService<AuthConfigTestAndApply>().HandleAsync(context, (string)context.Request.RouteValues["name"]!));
+        group.MapPost("/v3/authConfigs/{name}", static context => (string)context.Request.RouteValues["name"]! is GitHubAuthConfig.Name
+            ? context.RequestServices.GetRequiredService<GitHubTestAndApply>().HandleAsync(context)
+            : context.RequestServices.GetRequiredService<AuthConfigTestAndApply>().HandleAsync(context, (string)context.Request.RouteValues["name"]!));
         // The caller's own token, authenticated by itself: no RBAC rule is needed to give it up.
         group.MapMethods("/v3/tokens", [HttpMethods.Get, HttpMethods.Post], static context => context.RequestServices.GetRequiredService<UserTokens>().HandleCollectionAsync(context));
         group.MapMethods("/v3/tokens/{name}", [HttpMethods.Get, HttpMethods.Delete], static context => context.RequestServices.GetRequiredService<UserTokens>().HandleItemAsync(context));

@@ -38,6 +38,8 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<GitHubProviders>();
         services.TryAddSingleton<GitHubSignIn>();
         services.TryAddSingleton<AuthConfigTestAndApply>();
+        services.TryAddSingleton<GitHubTestAndApply>();
+        services.TryAddSingleton<GitHubAccessTokens>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
         services.TryAddSingleton<UserTokens>();

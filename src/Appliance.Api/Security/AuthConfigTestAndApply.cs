@@ -172,15 +172,19 @@ public sealed class AuthConfigTestAndApply(
 
     private static string SecretName(string provider) => provider + "-service-account";
 
-    private async Task SaveSecretAsync(string provider, string password)
+    private Task SaveSecretAsync(string provider, string password)
+        => SaveSecretAsync(engine, SecretName(provider), DirectoryAuthConfig.DefaultSecretKey, password, provider);
+
+    /// <summary>Writes <paramref name="value"/> as the only key of the Secret <c>appliance-system/{name}</c> (encrypted at rest), labelled with its provider.</summary>
+    internal static async Task SaveSecretAsync(ResourceEngine engine, string name, string key, string value, string provider)
     {
         ResourceDefinition secrets = engine.Registry.Find("", "v1", "secrets")!;
-        if (engine.Find(secrets, LocalPasswords.SystemNamespace, SecretName(provider)) is not null)
+        if (engine.Find(secrets, LocalPasswords.SystemNamespace, name) is not null)
         {
-            await engine.ReplaceAsync(secrets, LocalPasswords.SystemNamespace, SecretName(provider), secret =>
+            await engine.ReplaceAsync(secrets, LocalPasswords.SystemNamespace, name, secret =>
             {
                 secret["data"] = new JsonObject();
-                secret["stringData"] = new JsonObject { [DirectoryAuthConfig.DefaultSecretKey] = password };
+                secret["stringData"] = new JsonObject { [key] = value };
                 return secret;
             }).ConfigureAwait(false);
             return;
@@ -190,14 +194,14 @@ public sealed class AuthConfigTestAndApply(
         {
             ["metadata"] = new JsonObject
             {
-                ["name"] = SecretName(provider),
+                ["name"] = name,
                 ["labels"] = new JsonObject { ["management.appliance.io/service-account-of"] = provider },
             },
-            ["stringData"] = new JsonObject { [DirectoryAuthConfig.DefaultSecretKey] = password },
+            ["stringData"] = new JsonObject { [key] = value },
         }, dryRun: false).ConfigureAwait(false);
     }
 
-    private static void AddAllowed(JsonObject config, PrincipalId principal)
+    internal static void AddAllowed(JsonObject config, PrincipalId principal)
     {
         JsonArray allowed = config["allowedPrincipalIds"] as JsonArray ?? [];
         config["allowedPrincipalIds"] = allowed;

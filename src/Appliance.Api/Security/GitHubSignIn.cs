@@ -23,12 +23,16 @@ namespace Appliance.Api.Security;
 /// Completion checks the state against the cookie's (constant time), exchanges the code with the verifier, reads the
 /// user with its orgs and teams (only those GitHub lists as the user's), applies the access mode, and then the User
 /// (keyed by <c>github_user://&lt;id&gt;</c>) takes GitHub's login, name and groups. The pending cookie is cleared at
-/// each completion, so a state is used once. GitHub's access token is not kept.
+/// each completion, so a state is used once. GitHub's access token is kept encrypted (<see cref="GitHubAccessTokens"/>)
+/// for the periodic refresh of the user's orgs and teams.
+/// <c>GET ?action=testCallback</c> is where GitHub sends the administrator's browser back from the test of
+/// <see cref="GitHubTestAndApply"/>: it shows the code and state to finish that test with.
 /// </summary>
 public sealed class GitHubSignIn(
     LoginEndpoint endpoint,
     GitHubProviders providers,
     UserAccounts users,
+    GitHubAccessTokens accessTokens,
     RbacCache rbac,
     KeyValueStore store,
     ResourceEngine engine,
@@ -59,7 +63,8 @@ public sealed class GitHubSignIn(
             ("authorize", true) => BeginAsync(context),
             ("callback", true) => CallbackAsync(context),
             ("login", false) => LoginAsync(context),
-            _ => V3Responses.WriteErrorAsync(context, 404, "NotFound", "the actions here are GET ?action=authorize, GET ?action=callback and POST ?action=login"),
+            ("testCallback", true) => TestCallbackAsync(context),
+            _ => V3Responses.WriteErrorAsync(context, 404, "NotFound", "the actions here are GET ?action=authorize, GET ?action=callback, POST ?action=login and GET ?action=testCallback"),
         };
     }
 
@@ -104,6 +109,30 @@ public sealed class GitHubSignIn(
 
         return endpoint.CompleteAsync(context, GitHubAuthConfig.Name, null, response,
             cancellationToken => AuthenticateAsync(pending, state, code, cancellationToken));
+    }
+
+    /// <summary>
+    /// GitHub's answer to the test of a new configuration, in the administrator's browser. Nothing is decided here:
+    /// the code is worth something only with the PKCE verifier sealed in the session that asked for the test.
+    /// </summary>
+    private static Task TestCallbackAsync(HttpContext context)
+    {
+        string? code = context.Request.Query["code"];
+        string? state = context.Request.Query["state"];
+        context.Response.Headers.CacheControl = "no-store";
+        if (string.IsNullOrEmpty(code) || string.IsNullOrEmpty(state))
+        {
+            string error = context.Request.Query["error"].ToString() is { Length: > 0 } named ? named[..Math.Min(named.Length, 64)] : "none";
+            return V3Responses.WriteErrorAsync(context, 400, "InvalidBodyContent", $"GitHub sent the browser back without a code and state (error: {error}); nothing was saved");
+        }
+
+        return JsonResponses.WriteObjectAsync(context, 200, new JsonObject
+        {
+            ["type"] = "githubTestCallback",
+            ["code"] = code,
+            ["state"] = state,
+            ["message"] = "finish with POST /v3/authConfigs/github?action=testAndApply {\"githubConfig\": {...}, \"code\", \"state\", \"enabled\": true} from the session that asked for configureTest",
+        });
     }
 
     private async Task LoginAsync(HttpContext context)
@@ -158,6 +187,7 @@ public sealed class GitHubSignIn(
 
         JsonObject user = await users.SyncAsync(identity, existing).ConfigureAwait(false);
         string userId = FieldRules.Text(user["metadata"]?["name"])!;
+        await accessTokens.SaveAsync(userId, login.Token).ConfigureAwait(false);
         if (existing is null)
         {
             Log.GitHubUserCreated(logger, userId, identity.Principal.ToString(), identity.Login);

@@ -31,7 +31,7 @@ public sealed class LocalLogin(KeyValueStore store, LocalPasswords passwords, Lo
         foreach (KeyValue item in store.Range(TokenAuthenticator.UserKeyPrefix).Items)
         {
             // A directory user's username is its directory login name: never a local account of that name.
-            if (JsonNode.Parse(item.Value) is JsonObject user && FieldRules.Text(user["username"]) == username && !UserAccounts.HasExternalPrincipal(user))
+            if (JsonNode.Parse(item.Value) is JsonObject user && FieldRules.Text(user["username"]) == username && UserAccounts.IsLocalAccount(user))
             {
                 return user["enabled"] is JsonValue enabled && enabled.GetValueKind() == JsonValueKind.False ? null : FieldRules.Text(user["metadata"]?["name"]);
             }

@@ -79,7 +79,7 @@ public sealed class PasswordSet(ApiSecurity security, RbacCache rbac, LocalPassw
             return user.Name;
         }
 
-        if (UserAccounts.HasExternalPrincipal(target))
+        if (!UserAccounts.IsLocalAccount(target))
         {
             await V3Responses.WriteErrorAsync(context, 422, "InvalidAction", $"user {userId} signs in through an external provider and has no local password").ConfigureAwait(false);
             return user.Name;

@@ -69,7 +69,7 @@ public sealed class SecurityBootstrapper(IServiceProvider services) : IHostedSer
     {
         foreach (JsonObject user in users.All())
         {
-            if (FieldRules.Text(user["username"]) == username && !UserAccounts.HasExternalPrincipal(user))
+            if (FieldRules.Text(user["username"]) == username && UserAccounts.IsLocalAccount(user))
             {
                 return FieldRules.Text(user["metadata"]?["name"]);
             }

@@ -13,7 +13,9 @@ namespace Appliance.Api.Security;
 /// holds it. A directory user is found by its stable principal (<c>openldap_user://&lt;entryUUID&gt;</c>), never by
 /// name, is created at its first sign-in, and its <c>username</c>, <c>displayName</c>, <c>groupPrincipalIds</c>
 /// and DN annotation follow the directory at every sign-in and refresh; a GitHub user (<c>github_user://&lt;id&gt;</c>)
-/// likewise follows GitHub at every sign-in.
+/// likewise follows GitHub at every sign-in and refresh. A local user can also hold an external principal (GitHub's
+/// test and enable links the configuring administrator's): it stays a local account (its username, display name and
+/// password are its own), and the provider keeps only that provider's groups of it up to date.
 /// </summary>
 public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
 {
@@ -56,22 +58,31 @@ public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
         }
     }
 
-    /// <summary>True for a user a directory (or another external provider) signed in: its username is not a local account's.</summary>
-    public static bool HasExternalPrincipal(JsonObject user)
+    /// <summary>
+    /// True for a local account: it holds a local principal, or no principal of another provider. False for a user a
+    /// directory or GitHub created, whose username is that provider's login name and never a local account's.
+    /// </summary>
+    public static bool IsLocalAccount(JsonObject user)
     {
         ArgumentNullException.ThrowIfNull(user);
+        bool external = false;
         if (user["principalIds"] is JsonArray principals)
         {
             foreach (JsonNode? principal in principals)
             {
-                if (PrincipalId.TryParse(FieldRules.Text(principal), out PrincipalId id) && id.Kind != PrincipalKind.LocalUser)
+                if (PrincipalId.TryParse(FieldRules.Text(principal), out PrincipalId id))
                 {
-                    return true;
+                    if (id.Kind == PrincipalKind.LocalUser)
+                    {
+                        return true;
+                    }
+
+                    external = true;
                 }
             }
         }
 
-        return false;
+        return !external;
     }
 
     /// <summary>The User whose <c>principalIds</c> hold <paramref name="principal"/>, or null.</summary>
@@ -127,8 +138,9 @@ public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
     public Task<JsonObject> SyncAsync(LdapUser directoryUser, JsonObject? existing)
     {
         ArgumentNullException.ThrowIfNull(directoryUser);
+        PrincipalKind[] groupKinds = directoryUser.Principal.Kind == PrincipalKind.ActiveDirectoryUser ? [PrincipalKind.ActiveDirectoryGroup] : [PrincipalKind.OpenLdapGroup];
         return SyncAsync(new Profile(directoryUser.Principal, directoryUser.LoginName, directoryUser.DisplayName,
-            directoryUser.Groups.Select(g => g.Principal.ToString()), directoryUser.DistinguishedName), existing);
+            directoryUser.Groups.Select(g => g.Principal.ToString()), groupKinds, directoryUser.DistinguishedName), existing);
     }
 
     /// <summary>
@@ -139,7 +151,52 @@ public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
     {
         ArgumentNullException.ThrowIfNull(identity);
         return SyncAsync(new Profile(identity.Principal, identity.Login, identity.DisplayName,
-            identity.Groups.Select(g => g.Principal.ToString()), null), existing);
+            identity.Groups.Select(g => g.Principal.ToString()), GitHubGroupKinds, null), existing);
+    }
+
+    /// <summary>The kinds of group principal GitHub gives its users.</summary>
+    public static readonly PrincipalKind[] GitHubGroupKinds = [PrincipalKind.GitHubOrg, PrincipalKind.GitHubTeam];
+
+    /// <summary>
+    /// Adds <paramref name="identity"/>'s principal to the local user <paramref name="userId"/> (Rancher's "set
+    /// principal on current user") and gives it the identity's groups; returns the User as stored.
+    /// </summary>
+    public async Task<JsonObject> LinkAsync(string userId, GitHubIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        var profile = new Profile(identity.Principal, identity.Login, identity.DisplayName,
+            identity.Groups.Select(g => g.Principal.ToString()), GitHubGroupKinds, null);
+        return await engine.ReplaceAsync(Users, null, userId, stored =>
+        {
+            JsonArray principals = stored["principalIds"] as JsonArray ?? [];
+            stored["principalIds"] = principals;
+            if (!principals.Any(p => FieldRules.Text(p) == identity.Principal.ToString()))
+            {
+                principals.Add((JsonNode)identity.Principal.ToString());
+            }
+
+            return Apply(stored, profile);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops the groups of <paramref name="groupKinds"/> from a user that stays (a local account that also holds a
+    /// provider's principal, when that provider stops vouching for it); nothing is written when it has none.
+    /// </summary>
+    public async Task DropGroupsAsync(JsonObject user, IReadOnlyCollection<PrincipalKind> groupKinds)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(groupKinds);
+        if (!Strings(user["groupPrincipalIds"]).Any(group => IsOfKinds(group, groupKinds)))
+        {
+            return;
+        }
+
+        await engine.ReplaceAsync(Users, null, FieldRules.Text(user["metadata"]?["name"])!, stored =>
+        {
+            stored["groupPrincipalIds"] = ToArray(Strings(stored["groupPrincipalIds"]).Where(group => !IsOfKinds(group, groupKinds)));
+            return stored;
+        }).ConfigureAwait(false);
     }
 
     private async Task<JsonObject> SyncAsync(Profile profile, JsonObject? existing)
@@ -189,15 +246,14 @@ public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
 
     private static JsonObject Apply(JsonObject user, Profile profile)
     {
-        user["username"] = profile.LoginName;
-        user["displayName"] = profile.DisplayName;
-        var groups = new JsonArray();
-        foreach (string group in profile.Groups.Distinct().Order(StringComparer.Ordinal))
+        if (!IsLocalAccount(user))
         {
-            groups.Add((JsonNode)group);
+            user["username"] = profile.LoginName;
+            user["displayName"] = profile.DisplayName;
         }
 
-        user["groupPrincipalIds"] = groups;
+        // The provider's groups are replaced; what other providers gave the user stays.
+        user["groupPrincipalIds"] = ToArray(Strings(user["groupPrincipalIds"]).Where(group => !IsOfKinds(group, profile.GroupKinds)).Concat(profile.Groups));
         if (profile.DistinguishedName is not null)
         {
             Annotations(user)[DistinguishedNameAnnotation] = profile.DistinguishedName;
@@ -212,8 +268,25 @@ public sealed class UserAccounts(ResourceEngine engine, KeyValueStore store)
         return user;
     }
 
-    /// <summary>What a provider says of one of its users; <see cref="DistinguishedName"/> only from a directory.</summary>
-    private sealed record Profile(PrincipalId Principal, string LoginName, string DisplayName, IEnumerable<string> Groups, string? DistinguishedName);
+    /// <summary>What a provider says of one of its users (<see cref="GroupKinds"/>: the kinds of group it gives); <see cref="DistinguishedName"/> only from a directory.</summary>
+    private sealed record Profile(PrincipalId Principal, string LoginName, string DisplayName, IEnumerable<string> Groups, IReadOnlyCollection<PrincipalKind> GroupKinds, string? DistinguishedName);
+
+    private static bool IsOfKinds(string group, IReadOnlyCollection<PrincipalKind> kinds)
+        => PrincipalId.TryParse(group, out PrincipalId id) && kinds.Contains(id.Kind);
+
+    private static IEnumerable<string> Strings(JsonNode? list)
+        => list is JsonArray array ? array.Select(FieldRules.Text).OfType<string>() : [];
+
+    private static JsonArray ToArray(IEnumerable<string> groups)
+    {
+        var array = new JsonArray();
+        foreach (string group in groups.Distinct().Order(StringComparer.Ordinal))
+        {
+            array.Add((JsonNode)group);
+        }
+
+        return array;
+    }
 
     private static JsonObject Annotations(JsonObject user)
     {

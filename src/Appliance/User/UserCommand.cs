@@ -176,17 +176,11 @@ internal static class UserCommand
         return found;
     }
 
+    /// <summary>A local principal, or none of another provider (a local administrator GitHub's test and enable linked to a GitHub user stays local).</summary>
     private static bool IsLocal(JsonObject user)
     {
-        foreach (JsonNode? principal in user["principalIds"] as JsonArray ?? [])
-        {
-            if (Text(principal)?.StartsWith(LocalPrincipalPrefix, StringComparison.Ordinal) != true)
-            {
-                return false;
-            }
-        }
-
-        return true;
+        JsonArray principals = user["principalIds"] as JsonArray ?? [];
+        return principals.Count == 0 || principals.Any(principal => Text(principal)?.StartsWith(LocalPrincipalPrefix, StringComparison.Ordinal) == true);
     }
 
     /// <summary>Creates the User under a fresh Rancher-style name <c>u-xxxxx</c> (its principal is <c>local://u-xxxxx</c>).</summary>
