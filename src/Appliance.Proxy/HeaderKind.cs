@@ -34,4 +34,10 @@ internal enum HeaderKind : byte
 
     /// <summary>Sec-WebSocket-Protocol: kube-apiserver accepts a bearer token as a subprotocol entry.</summary>
     SecWebSocketProtocol,
+
+    /// <summary>
+    /// Expect: the proxy answers <c>100-continue</c> itself and sends the body right behind the head, so the
+    /// upstream is not asked (its 100 would otherwise look like an early answer to a body still streaming).
+    /// </summary>
+    Expect,
 }

@@ -18,6 +18,7 @@ internal static class HeaderNames
     public static ReadOnlySpan<byte> Trailer => "Trailer"u8;
     public static ReadOnlySpan<byte> Authorization => "Authorization"u8;
     public static ReadOnlySpan<byte> Cookie => "Cookie"u8;
+    public static ReadOnlySpan<byte> Expect => "Expect"u8;
     public static ReadOnlySpan<byte> Http2Settings => "HTTP2-Settings"u8;
     public static ReadOnlySpan<byte> SecWebSocketProtocol => "Sec-WebSocket-Protocol"u8;
     public static ReadOnlySpan<byte> ImpersonatePrefix => "Impersonate-"u8;
@@ -39,7 +40,12 @@ internal static class HeaderNames
             case 4:
                 return Ascii.EqualsIgnoreCase(name, Host) ? HeaderKind.Host : HeaderKind.Other;
             case 6:
-                return Ascii.EqualsIgnoreCase(name, Cookie) ? HeaderKind.Cookie : HeaderKind.Other;
+                if (Ascii.EqualsIgnoreCase(name, Cookie))
+                {
+                    return HeaderKind.Cookie;
+                }
+
+                return Ascii.EqualsIgnoreCase(name, Expect) ? HeaderKind.Expect : HeaderKind.Other;
             case 7:
                 if (Ascii.EqualsIgnoreCase(name, Upgrade))
                 {

@@ -30,11 +30,22 @@ internal sealed partial class ProxyConnection
         /// <summary>A retry found no way to the cluster (its agent is not connected): 503.</summary>
         ClusterUnavailable,
 
+        /// <summary>The upstream answered before the request body was all sent (a 403, a 413): the rest is not sent.</summary>
+        EarlyAnswer,
+
         UpstreamTimedOut,
     }
 
     /// <summary>The request in flight: what is kept of it once its head has left the pipe.</summary>
     private Exchange _exchange;
+
+    /// <summary>
+    /// The upstream read started before a request body is sent, so an answer that comes early (the API server
+    /// refusing a large create before reading it) is seen while the body still streams; consumed by
+    /// <see cref="ReadResponseHeadAsync"/>. Pending only while <see cref="_answerPending"/>.
+    /// </summary>
+    private ValueTask<ReadResult> _answer;
+    private bool _answerPending;
 
     /// <summary>What is kept of a request once its head has left the pipe.</summary>
     private struct Exchange
@@ -142,10 +153,20 @@ internal sealed partial class ProxyConnection
 
         bool keepAlive = false;
         bool reusable = false;
+        bool bodyCut = false;
         try
         {
             Outcome outcome = await SendRequestBodyAsync(upstream).ConfigureAwait(false);
-            if (outcome == Outcome.Ok)
+            if (_answerPending && (outcome is Outcome.EarlyAnswer or Outcome.UpstreamGone or Outcome.UpstreamFailed || (outcome == Outcome.UpstreamTimedOut && _answer.IsCompleted)))
+            {
+                // The body stopped short: relay the upstream's answer if it gave one (its 403 says more than our
+                // 502), then close, since the rest of the client's body is still on the way.
+                bodyCut = true;
+                _exchange.ClientWantsClose = true;
+                Outcome answered = await ReadResponseHeadAsync(upstream).ConfigureAwait(false);
+                outcome = answered == Outcome.Ok || outcome == Outcome.EarlyAnswer ? answered : outcome;
+            }
+            else if (outcome == Outcome.Ok)
             {
                 outcome = await ReadResponseHeadAsync(upstream).ConfigureAwait(false);
             }
@@ -187,9 +208,13 @@ internal sealed partial class ProxyConnection
             else if (outcome == Outcome.Ok)
             {
                 outcome = await RelayResponseBodyAsync(upstream).ConfigureAwait(false);
-                reusable = outcome == Outcome.Ok && !_response.CloseConnection;
+                reusable = outcome == Outcome.Ok && !_response.CloseConnection && !bodyCut;
                 keepAlive = outcome == Outcome.Ok && !_exchange.ClientWantsClose && _response.Framing != ResponseFraming.UntilClose
                     && !(_exchange.ClientHttp10);
+                if (bodyCut && outcome == Outcome.Ok)
+                {
+                    await DrainAsync().ConfigureAwait(false);
+                }
             }
 
             if (outcome != Outcome.Ok && !_exchange.ResponseStarted)
@@ -215,6 +240,22 @@ internal sealed partial class ProxyConnection
         }
         finally
         {
+            if (_answerPending)
+            {
+                // The body never finished (the client failed): the connection goes, which ends the read.
+                _answerPending = false;
+                upstream?.Dispose();
+                upstream = null;
+                try
+                {
+                    await _answer.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+                {
+                    // Expected: the stream was disposed under the read.
+                }
+            }
+
             if (upstream is not null)
             {
                 if (reusable)
@@ -312,7 +353,7 @@ internal sealed partial class ProxyConnection
     {
         for (int i = 0; i < request.FieldCount; i++)
         {
-            if (Ascii.EqualsIgnoreCase(request.FieldName(i), "Expect"u8) && Ascii.EqualsIgnoreCase(request.FieldValue(i), "100-continue"u8))
+            if (request.Fields[i].Kind == HeaderKind.Expect && Ascii.EqualsIgnoreCase(request.FieldValue(i), "100-continue"u8))
             {
                 return true;
             }
@@ -341,6 +382,8 @@ internal sealed partial class ProxyConnection
             return await FlushUpstreamAsync(upstream).ConfigureAwait(false);
         }
 
+        _answer = upstream.Reader.ReadAsync();
+        _answerPending = true;
         if (!_exchange.Chunked)
         {
             long remaining = _exchange.ContentLength;
@@ -373,6 +416,12 @@ internal sealed partial class ProxyConnection
                 if (flushed != Outcome.Ok)
                 {
                     return flushed;
+                }
+
+                if (remaining > 0 && _answer.IsCompleted)
+                {
+                    Disarm(_clientTimer);
+                    return Outcome.EarlyAnswer;
                 }
             }
 
@@ -412,6 +461,12 @@ internal sealed partial class ProxyConnection
             {
                 Disarm(_clientTimer);
                 return flushed;
+            }
+
+            if (_answer.IsCompleted)
+            {
+                Disarm(_clientTimer);
+                return Outcome.EarlyAnswer;
             }
         }
     }
@@ -454,7 +509,12 @@ internal sealed partial class ProxyConnection
         {
             while (true)
             {
-                ReadResult result = await reader.ReadAsync(_upstreamTimer.Token).ConfigureAwait(false);
+                ReadResult result = _answerPending ? await TakeAnswerAsync(reader).ConfigureAwait(false) : await reader.ReadAsync(_upstreamTimer.Token).ConfigureAwait(false);
+                if (result.IsCanceled && _upstreamTimer.IsCancellationRequested)
+                {
+                    return Outcome.UpstreamTimedOut;
+                }
+
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 answered |= !buffer.IsEmpty;
                 if (ResponseHeadParser.TryParse(buffer, _response, _exchange.IsHeadMethod, out SequencePosition consumed, out bool invalid))
@@ -517,6 +577,14 @@ internal sealed partial class ProxyConnection
         {
             Disarm(_upstreamTimer);
         }
+    }
+
+    /// <summary>The read started before the body, under the response-head timeout from now on (it was begun without a token).</summary>
+    private async ValueTask<ReadResult> TakeAnswerAsync(PipeReader reader)
+    {
+        _answerPending = false;
+        using CancellationTokenRegistration timeout = _upstreamTimer.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader);
+        return await _answer.ConfigureAwait(false);
     }
 
     /// <summary>

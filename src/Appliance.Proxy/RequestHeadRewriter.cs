@@ -148,6 +148,9 @@ internal static class RequestHeadRewriter
         HeaderKind.HopByHop or HeaderKind.ProxyAuthorization or HeaderKind.Authorization or HeaderKind.Cookie
             or HeaderKind.Impersonation or HeaderKind.RemoteIdentity => true,
 
+        // Answered by the proxy itself (see HeaderKind.Expect).
+        HeaderKind.Expect => true,
+
         // Anything else the client declared hop-by-hop in Connection (RFC 9110 section 7.6.1). This can
         // only remove client headers: ours are appended after this loop.
         _ => hasConnection && HttpHead.IsNamedByConnection(bytes, fields, name),

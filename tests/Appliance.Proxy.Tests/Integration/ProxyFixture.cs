@@ -235,6 +235,16 @@ public sealed class ProxyFixture : IAsyncLifetime
             case "/ambiguous-response":
                 await exchange.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
                 break;
+            case "/early-forbidden":
+                // Go's net/http with an unread body: the answer, FIN, a moment for the client to read it, then
+                // close with the body unread, which resets the connection.
+                await exchange.WriteAsync("HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 31\r\n\r\n{\"reason\":\"Forbidden\",\"x\":\"yz\"}");
+                await exchange.Stream.FlushAsync();
+                exchange.Socket.Shutdown(SocketShutdown.Send);
+                await Task.Delay(300);
+                exchange.Socket.Close();
+                exchange.Done = true;
+                break;
             case "/close-silently":
                 // A keep-alive answer, then the connection closed without a word, as a server's idle timeout does.
                 await exchange.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");

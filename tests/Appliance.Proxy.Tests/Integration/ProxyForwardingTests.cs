@@ -110,6 +110,45 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task UpstreamAnsweringBeforeTheBodyIsSent_ItsAnswerReachesTheClientAndTheConnectionCloses()
+    {
+        await using RawClient client = await fixture.ConnectAsync();
+        const int BodyLength = 64 * 1024 * 1024;
+        await client.SendAsync($"POST /k8s/clusters/c1/early-forbidden?marker=early1 HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer {TestAuthenticator.AliceToken}\r\nContent-Length: {BodyLength}\r\n\r\n");
+        Task sending = Task.Run(async () =>
+        {
+            byte[] chunk = new byte[64 * 1024];
+            for (int sent = 0; sent < BodyLength; sent += chunk.Length)
+            {
+                await client.SendAsync(chunk);
+            }
+        });
+
+        ClientResponse response = await client.ReadResponseAsync();
+
+        Assert.Equal(403, response.Status);
+        Assert.Equal("{\"reason\":\"Forbidden\",\"x\":\"yz\"}", response.BodyText);
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.True(await client.IsClosedAsync());
+        await Assert.ThrowsAnyAsync<Exception>(() => sending); // Cut off: the proxy stopped reading the body.
+        Assert.Single(fixture.Upstream.RequestsMatching("marker=early1"));
+    }
+
+    [Fact]
+    public async Task ExpectContinue_IsAnsweredByTheProxyAndNotSentUpstream()
+    {
+        await using RawClient client = await fixture.ConnectAsync();
+        await client.SendAsync($"POST /k8s/clusters/c1/api/v1/x?marker=expect1 HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer {TestAuthenticator.AliceToken}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+        Assert.Equal(100, (await client.ReadResponseAsync()).Status);
+        await client.SendAsync("hello");
+
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        RecordedRequest forwarded = Assert.Single(fixture.Upstream.RequestsMatching("marker=expect1"));
+        Assert.Null(forwarded.Header("Expect"));
+        Assert.Equal("hello", Encoding.Latin1.GetString(forwarded.Body));
+    }
+
+    [Fact]
     public async Task PipelinedRequests_AreAnsweredInOrder()
     {
         await using RawClient client = await fixture.ConnectAsync();

@@ -241,7 +241,11 @@ internal sealed class TestUpstream : IAsyncDisposable
         string[] parts = requestLine.Split(' ');
         var request = new RecordedRequest(connection, parts[0], parts[1], headers, [], raw.ToString());
         byte[] body = [];
-        if (string.Equals(request.Header("Transfer-Encoding"), "chunked", StringComparison.OrdinalIgnoreCase))
+        if (request.Target.StartsWith("/early-", StringComparison.Ordinal))
+        {
+            // Answered from the head alone, as an API server refusing a create before it reads the body.
+        }
+        else if (string.Equals(request.Header("Transfer-Encoding"), "chunked", StringComparison.OrdinalIgnoreCase))
         {
             var data = new MemoryStream();
             while (true)
