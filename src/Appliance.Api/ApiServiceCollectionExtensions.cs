@@ -40,6 +40,7 @@ public static class ApiServiceCollectionExtensions
         services.TryAddSingleton<AuthConfigTestAndApply>();
         services.TryAddSingleton<GitHubTestAndApply>();
         services.TryAddSingleton<GitHubAccessTokens>();
+        services.TryAddSingleton<GitHubUserRefresher>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<TokenLogout>();
         services.TryAddSingleton<UserTokens>();

@@ -21,6 +21,7 @@ namespace Appliance.Api.Security;
 /// <item>provider disabled or not configured: its users are disabled the same way, as Rancher ends their sessions.</item>
 /// <item>provider misconfigured, or its directory not answering: nothing changes; it is logged.</item>
 /// </list>
+/// GitHub users' orgs and teams are refreshed in the same pass (<see cref="GitHubUserRefresher"/>).
 /// </summary>
 public sealed class DirectoryUserRefresher(IServiceProvider services, TimeProvider timeProvider, ILogger<DirectoryUserRefresher> logger) : BackgroundService
 {
@@ -226,6 +227,8 @@ public sealed class DirectoryUserRefresher(IServiceProvider services, TimeProvid
                 : await RefreshProviderAsync(provider, users, members, cancellationToken).ConfigureAwait(false);
             Log.DirectoryRefreshed(logger, name, members.Count, updated, disabled);
         }
+
+        await services.GetRequiredService<GitHubUserRefresher>().RefreshAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(int Updated, int Disabled)> RefreshProviderAsync(DirectoryProvider provider, UserAccounts users, List<(JsonObject User, PrincipalId Principal)> members, CancellationToken cancellationToken)
