@@ -8,7 +8,9 @@ namespace Appliance.Proxy;
 internal struct AuditRecord
 {
     public DateTimeOffset Time;
-    public ProxyCaller Caller;
+
+    /// <summary>Null for a request refused before its caller was known (401).</summary>
+    public ProxyCaller? Caller;
     public string ClusterId;
     public AuditText Text;
     public int MethodLength;
@@ -152,13 +154,16 @@ internal sealed class ProxyAuditLog : IAsyncDisposable
         ReadOnlySpan<byte> text = record.Text;
         json.WriteStartObject();
         json.WriteString("time"u8, record.Time);
-        json.WriteString("user"u8, record.Caller.UserId);
-        json.WriteString("userName"u8, record.Caller.DisplayName);
+        json.WriteString("user"u8, record.Caller?.UserId);
+        json.WriteString("userName"u8, record.Caller?.DisplayName);
         json.WriteStartArray("groups"u8);
-        IReadOnlyList<string> groups = record.Caller.Groups;
-        for (int i = 0; i < groups.Count; i++)
+        if (record.Caller is { } caller)
         {
-            json.WriteStringValue(groups[i]); // Indexed: an interface foreach would box an enumerator per line.
+            IReadOnlyList<string> groups = caller.Groups;
+            for (int i = 0; i < groups.Count; i++)
+            {
+                json.WriteStringValue(groups[i]); // Indexed: an interface foreach would box an enumerator per line.
+            }
         }
 
         json.WriteEndArray();

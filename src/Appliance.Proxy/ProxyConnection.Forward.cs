@@ -75,14 +75,16 @@ internal sealed partial class ProxyConnection
         Verdict verdict = Inspect(out ProxyCredentialScheme scheme, out ReadOnlyMemory<byte> credential, out ReadOnlyMemory<byte> clusterId);
         if (verdict != Verdict.Proceed)
         {
-            _input.AdvanceTo(_headEnd);
-            await RefuseAsync(verdict switch
-            {
-                Verdict.Misdirected => StatusResponses.Misdirected,
-                Verdict.NotFound => StatusResponses.ClusterNotFound,
-                Verdict.Unauthenticated => StatusResponses.Unauthorized,
-                _ => StatusResponses.BadRequest,
-            }).ConfigureAwait(false);
+            await RefuseRequestAsync(
+                verdict switch
+                {
+                    Verdict.Misdirected => StatusResponses.Misdirected,
+                    Verdict.NotFound => StatusResponses.ClusterNotFound,
+                    Verdict.Unauthenticated => StatusResponses.Unauthorized,
+                    _ => StatusResponses.BadRequest,
+                },
+                caller: null,
+                clusterId).ConfigureAwait(false);
             return false;
         }
 
@@ -93,15 +95,13 @@ internal sealed partial class ProxyConnection
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _input.AdvanceTo(_headEnd);
-            await RefuseAsync(StatusResponses.AuthenticationUnavailable).ConfigureAwait(false);
+            await RefuseRequestAsync(StatusResponses.AuthenticationUnavailable, caller: null, clusterId).ConfigureAwait(false);
             return false;
         }
 
         if (auth.Outcome != ProxyAuthOutcome.Allowed || auth.Caller is null)
         {
-            _input.AdvanceTo(_headEnd);
-            await RefuseAsync(auth.Outcome == ProxyAuthOutcome.Forbidden ? StatusResponses.Forbidden : StatusResponses.Unauthorized).ConfigureAwait(false);
+            await RefuseRequestAsync(auth.Outcome == ProxyAuthOutcome.Forbidden ? StatusResponses.Forbidden : StatusResponses.Unauthorized, auth.Caller, clusterId).ConfigureAwait(false);
             return false;
         }
 
@@ -110,16 +110,14 @@ internal sealed partial class ProxyConnection
         if (scheme == ProxyCredentialScheme.SessionCookie && !CsrfHolds())
         {
             Log.CsrfRefused(_server.Logger, _connectionId);
-            _input.AdvanceTo(_headEnd);
-            await RefuseAsync(StatusResponses.CsrfRefused).ConfigureAwait(false);
+            await RefuseRequestAsync(StatusResponses.CsrfRefused, auth.Caller, clusterId).ConfigureAwait(false);
             return false;
         }
 
         // Looked up after authorization, so an unauthenticated or unauthorized caller cannot probe which ids exist.
         if (!_server.Clusters.TryGetCluster(clusterId.Span, out ClusterUpstream? cluster))
         {
-            _input.AdvanceTo(_headEnd);
-            await RefuseAsync(StatusResponses.ClusterNotFound).ConfigureAwait(false);
+            await RefuseRequestAsync(StatusResponses.ClusterNotFound, auth.Caller, clusterId).ConfigureAwait(false);
             return false;
         }
 
@@ -131,24 +129,22 @@ internal sealed partial class ProxyConnection
         UpstreamConnection? upstream = await RentOrDialAsync(cluster, probe: !replayable).ConfigureAwait(false);
         if (upstream is null)
         {
-            _input.AdvanceTo(_headEnd);
-            await RefuseAsync(_clusterUnavailable ? StatusResponses.ClusterUnavailable : StatusResponses.BadGateway).ConfigureAwait(false);
+            await RefuseRequestAsync(_clusterUnavailable ? StatusResponses.ClusterUnavailable : StatusResponses.BadGateway, caller, clusterId).ConfigureAwait(false);
             return false;
         }
 
         RewriteError rewrite = WriteUpstreamHead(caller, cluster, upstream);
-        if (!replayable || rewrite != RewriteError.None)
-        {
-            _input.AdvanceTo(_headEnd); // The head's spans are dead from here on; Exchange holds what is still needed.
-            replayable = false;
-        }
-
         if (rewrite != RewriteError.None)
         {
             Log.RewriteRefused(_server.Logger, cluster.ClusterId, rewrite);
             cluster.Pool.Return(upstream); // Nothing was written to it.
-            await RefuseAsync(StatusResponses.BadGateway).ConfigureAwait(false);
+            await RefuseRequestAsync(StatusResponses.BadGateway, caller, clusterId).ConfigureAwait(false);
             return false;
+        }
+
+        if (!replayable)
+        {
+            _input.AdvanceTo(_headEnd); // The head's spans are dead from here on; Exchange holds what is still needed.
         }
 
         bool keepAlive = false;
@@ -277,6 +273,26 @@ internal sealed partial class ProxyConnection
         }
 
         return keepAlive;
+    }
+
+    /// <summary>
+    /// Audits a request refused before it was forwarded (401, 403, 404, 502, 503: who tried what, even
+    /// unauthenticated, with no user then), releases its head and answers. Off the hot path, so the cluster id
+    /// may be copied into a string.
+    /// </summary>
+    private ValueTask RefuseRequestAsync(byte[] response, ProxyCaller? caller, ReadOnlyMemory<byte> clusterId)
+    {
+        AuditRecord record = default;
+        record.Time = _exchange.StartTime;
+        record.Caller = caller;
+        record.ClusterId = clusterId.IsEmpty ? "" : _server.Clusters.TryGetCluster(clusterId.Span, out ClusterUpstream? known) ? known.ClusterId : Encoding.ASCII.GetString(clusterId.Span);
+        record.Status = StatusResponses.StatusOf(response);
+        record.DurationMilliseconds = _server.Time.GetElapsedTime(_exchange.StartTimestamp).TotalMilliseconds;
+        ReadOnlySpan<byte> target = _request.Target;
+        ProxyAuditLog.SetText(ref record, _request.Method, ClusterRoute.TryParse(target, out ClusterRoute route) == RouteError.None ? route.UpstreamTargetRest : target);
+        _server.Audit.Enqueue(record);
+        _input.AdvanceTo(_headEnd);
+        return RefuseAsync(response);
     }
 
     /// <summary>GET, HEAD and OPTIONS without a body, and not an upgrade: safe to send twice, nothing to stream.</summary>

@@ -666,6 +666,42 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task AuditLine_PerRefusedRequest_WithTheCallerWhenKnownAndNoToken()
+    {
+        await using (RawClient anonymous = await fixture.ConnectAsync())
+        {
+            await anonymous.SendAsync(RawClient.Get("/k8s/clusters/c1/api/v1/namespaces/audit-refused-401/pods?x=1", "token-alice:wrong-secret-audited"));
+            Assert.Equal(401, (await anonymous.ReadResponseAsync()).Status);
+        }
+
+        await using (RawClient alice = await fixture.ConnectAsync())
+        {
+            await alice.SendAsync(RawClient.Get("/k8s/clusters/c2/api/v1/namespaces/audit-refused-403/pods"));
+            Assert.Equal(403, (await alice.ReadResponseAsync()).Status);
+        }
+
+        string? unauthenticated = null;
+        string? forbidden = null;
+        Assert.True(await ProxyFixture.EventuallyAsync(() =>
+        {
+            unauthenticated = fixture.Audit.Lines.FirstOrDefault(l => l.Contains("audit-refused-401", StringComparison.Ordinal));
+            forbidden = fixture.Audit.Lines.FirstOrDefault(l => l.Contains("audit-refused-403", StringComparison.Ordinal));
+            return unauthenticated is not null && forbidden is not null;
+        }));
+
+        using var first = System.Text.Json.JsonDocument.Parse(unauthenticated!);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, first.RootElement.GetProperty("user").ValueKind);
+        Assert.Equal("c1", first.RootElement.GetProperty("cluster").GetString());
+        Assert.Equal("/api/v1/namespaces/audit-refused-401/pods", first.RootElement.GetProperty("path").GetString());
+        Assert.Equal(401, first.RootElement.GetProperty("status").GetInt32());
+        Assert.DoesNotContain("wrong-secret-audited", unauthenticated, StringComparison.Ordinal);
+        using var second = System.Text.Json.JsonDocument.Parse(forbidden!);
+        Assert.Equal("u-alice", second.RootElement.GetProperty("user").GetString());
+        Assert.Equal("c2", second.RootElement.GetProperty("cluster").GetString());
+        Assert.Equal(403, second.RootElement.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
     public async Task ClientLeavingAnIdleWatch_ClosesItsUpstreamConnection()
     {
         RawClient client = await fixture.ConnectAsync();
