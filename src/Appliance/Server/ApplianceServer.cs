@@ -73,6 +73,8 @@ public static class ApplianceServer
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
         Task<SslServerAuthenticationOptions> tls = certificates.CreateServerTlsOptionsAsync();
+        // The proxy runs on the socket threads; the API's requests leave them (LeaveSocketThread below).
+        builder.WebHost.UseInlineSocketScheduling();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -91,6 +93,7 @@ public static class ApplianceServer
         builder.Services.AddApplianceHealth();
 
         WebApplication app = builder.Build();
+        app.LeaveSocketThread();
         app.MapHealthEndpoints();
         // The process's meters in Prometheus' format, behind the API's authentication and RBAC (nonResourceURL /metrics), as kube-apiserver's.
         var metrics = new PrometheusMetrics();
