@@ -114,6 +114,11 @@ public sealed class TokenLifetimeSettingsTests(SessionApiServer server) : IClass
             await SetAsync(TokenLifetimes.KubeconfigSetting, "0");
             Assert.Equal(TimeSpan.MaxValue, (await LoginAsync(userId, "kubeconfig")).Left);
             Near(TimeSpan.FromDays(400), (await LoginAsync(userId, ttl: (long)TimeSpan.FromDays(400).TotalMilliseconds)).Left);
+            // Without a maximum, a ttl past what a lifetime can hold is held to a hundred years, not an overflow.
+            TimeSpan century = TimeSpan.FromMinutes(TokenPolicy.MaximumMinutes);
+            Near(century, (await LoginAsync(userId, ttl: long.MaxValue)).Left);
+            JsonObject huge = await ApiServerFixture.ReadObjectAsync(await user.PostAsync("/v3/tokens", ApiServerFixture.Json(new JsonObject { ["ttl"] = long.MaxValue })));
+            Near(century, await LeftAsync((string)huge["token"]!));
 
             // Empty is the default again.
             await SetAsync(TokenLifetimes.SessionSetting, "");

@@ -95,7 +95,7 @@ public sealed class LoginEndpoint(
             return null;
         }
 
-        TimeSpan? ttl = body["ttl"] is JsonValue value && value.TryGetValue(out long milliseconds) && milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : null;
+        TimeSpan? ttl = body["ttl"] is JsonValue value && value.TryGetValue(out long milliseconds) ? TokenPolicy.Requested(milliseconds) : null;
         return new LoginResponse(type.Value, ttl, FieldRules.Text(body["description"]));
     }
 

@@ -35,6 +35,13 @@ public static class TokenPolicy
         return TokenLifetimes.Clamp(requested, defaultLifetime, maximum);
     }
 
+    /// <summary>
+    /// A <c>ttl</c> a client asked for, in Rancher's milliseconds; null for none (0 or less). Held to a hundred years,
+    /// so no number a client sends overflows a lifetime or an expiry.
+    /// </summary>
+    public static TimeSpan? Requested(long milliseconds)
+        => milliseconds <= 0 ? null : TimeSpan.FromMinutes(Math.Min(milliseconds / 60_000.0, MaximumMinutes));
+
     /// <summary>What is wrong with <paramref name="value"/> for the Setting <paramref name="name"/>; null when it is fine or not a token Setting.</summary>
     public static string? Problem(string? name, string? value)
     {

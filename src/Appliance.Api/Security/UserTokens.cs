@@ -111,7 +111,7 @@ public sealed class UserTokens(
         }
 
         long milliseconds = body["ttl"] is JsonValue ttl ? ttl.GetValue<long>() : 0;
-        TimeSpan? lifetime = TokenPolicy.Lifetime(engine, TokenPolicy.ApiKey, milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : null);
+        TimeSpan? lifetime = TokenPolicy.Lifetime(engine, TokenPolicy.ApiKey, TokenPolicy.Requested(milliseconds));
         ApiToken created = await issuer.IssueAsync(user.Name, TokenPolicy.ApiKey, FieldRules.Text(body["description"]) ?? "", lifetime,
             authProvider: issuer.AuthProviderOf(callerToken)).ConfigureAwait(false);
         JsonObject stored = engine.Find(Tokens, null, created.Name) ?? throw new InvalidOperationException("The token just created is gone.");
