@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
+using Appliance.Auth;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,7 +13,7 @@ namespace Appliance.Api.Security;
 /// One JSON line per API request (DESIGN.md, "Defaults"): time, the user served as, who impersonated them,
 /// verb, path (no query string), status, duration; and one per login attempt, whatever the provider
 /// (<c>"event":"login"</c>, provider, username as typed, client address, outcome, the user id on success).
-/// Requests only enqueue; a background task appends to <see cref="ApiOptions.AuditLogPath"/> (0600), and a
+/// Requests only enqueue; a background task appends to <see cref="ApiOptions.AuditLogPath"/> (an <see cref="AuditFile"/>: 0600, rotated by size), and a
 /// full queue drops lines (counted) rather than slow requests. Never a token or a password: credentials
 /// live in headers and bodies, which are not written.
 /// </summary>
@@ -61,37 +63,31 @@ public sealed partial class ApiAuditLog(IOptions<ApiOptions> options, TimeProvid
             return;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await using var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Append,
-            Access = FileAccess.Write,
-            Share = FileShare.Read,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-        using var writer = new Utf8JsonWriter(file);
+        using var file = new AuditFile(path);
+        var line = new ArrayBufferWriter<byte>(512);
+        using var writer = new Utf8JsonWriter(line);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                Drain(writer, file);
-                await file.FlushAsync(stoppingToken).ConfigureAwait(false);
+                Drain(writer, line, file);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Lines of requests that finished before the stop are still written.
-            Drain(writer, file);
+            Drain(writer, line, file);
         }
     }
 
-    private void Drain(Utf8JsonWriter writer, FileStream file)
+    private void Drain(Utf8JsonWriter writer, ArrayBufferWriter<byte> line, AuditFile file)
     {
         while (_queue.Reader.TryRead(out ApiAuditEntry entry))
         {
             try
             {
-                writer.Reset(file);
+                line.ResetWrittenCount();
+                writer.Reset(line);
                 writer.WriteStartObject();
                 writer.WriteString("time", entry.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
                 if (entry.Login is { } login)
@@ -105,7 +101,8 @@ public sealed partial class ApiAuditLog(IOptions<ApiOptions> options, TimeProvid
 
                 writer.WriteEndObject();
                 writer.Flush();
-                file.WriteByte((byte)'\n');
+                line.Write("\n"u8);
+                file.Write(line.WrittenSpan);
             }
             catch (IOException e)
             {
