@@ -8,7 +8,8 @@ namespace Appliance.Auth;
 /// Resolves <c>token-xxxxx:SECRET</c> to its user by reading the Token and User objects from the store
 /// (management.appliance.io/v1, stored by the API under the keys below): the secret's HMAC is compared in
 /// constant time, expiry, the user's <c>enabled</c> flag and, for a token issued through an external provider
-/// (its <c>authProvider</c>), that provider's AuthConfig <c>enabled</c> flag are checked on every call, so deleting a
+/// (its <c>authProvider</c>; without one, the provider of a user that holds no local principal), that provider's
+/// AuthConfig <c>enabled</c> flag are checked on every call, so deleting a
 /// Token, disabling a User or disabling a provider (as Rancher refuses such tokens) takes effect on the next request. Each success is a use of the token, marked in
 /// <see cref="Usage"/> (in memory; written to the Token later, off the request path).
 /// </summary>
@@ -56,11 +57,6 @@ public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, 
             return TokenAuthenticationStatus.Expired;
         }
 
-        if (StringOf(root, "authProvider") is string provider && provider != LocalProvider && !ProviderEnabled(provider))
-        {
-            return TokenAuthenticationStatus.ProviderDisabled;
-        }
-
         string userId = StringOf(root, "userId") ?? "";
         GetResult storedUser = userId.Length == 0 ? default : store.Get(UserKeyPrefix + userId);
         if (storedUser.Item is null)
@@ -76,12 +72,49 @@ public sealed class TokenAuthenticator(KeyValueStore store, TokenHasher hasher, 
         }
 
         List<string> principals = Strings(userRoot, "principalIds");
+        // A token from before tokens named their provider: a user only a provider knows came through that provider.
+        string provider = StringOf(root, "authProvider") ?? ExternalProviderOf(principals) ?? LocalProvider;
+        if (provider != LocalProvider && !ProviderEnabled(provider))
+        {
+            return TokenAuthenticationStatus.ProviderDisabled;
+        }
+
         // Group memberships as the provider last reported them (refreshed at login): RBAC and the proxy see these.
         List<string> groups = Strings(userRoot, "groupPrincipalIds");
         string displayName = StringOf(userRoot, "displayName") ?? StringOf(userRoot, "username") ?? userId;
         user = new AuthenticatedUser(userId, displayName, principals, groups, token.Name);
         Usage.MarkUsed(token.Name);
         return TokenAuthenticationStatus.Authenticated;
+    }
+
+    /// <summary>The provider of a user that holds no local principal, from its external one; null for a local account.</summary>
+    private static string? ExternalProviderOf(List<string> principals)
+    {
+        string? provider = null;
+        foreach (string value in principals)
+        {
+            if (!PrincipalId.TryParse(value, out PrincipalId principal))
+            {
+                continue;
+            }
+
+            switch (principal.Kind)
+            {
+                case PrincipalKind.LocalUser:
+                    return null;
+                case PrincipalKind.OpenLdapUser:
+                    provider ??= "openldap";
+                    break;
+                case PrincipalKind.ActiveDirectoryUser:
+                    provider ??= "activedirectory";
+                    break;
+                case PrincipalKind.GitHubUser:
+                    provider ??= "github";
+                    break;
+            }
+        }
+
+        return provider;
     }
 
     private bool ProviderEnabled(string provider)

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Appliance.Api.Security;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Api.Tests;
 
@@ -31,6 +33,9 @@ public sealed class DisabledProviderTokenTests(DirectoryApiFixture fixture)
         Assert.Equal("openldap", (string?)key["authProvider"]);
         string apiKey = (string)key["token"]!;
         string local = await fixture.Api.IssueTokenAsync("u-" + Guid.NewGuid().ToString("N")[..8]);
+        // A token that does not name its provider (as before tokens did) is the provider's of a user only it knows.
+        string unnamed = (await fixture.Api.Services.GetRequiredService<TokenIssuer>().IssueAsync((string)login["userId"]!, "apikey", "no provider named", lifetime: null)).ToString();
+        Assert.Equal(HttpStatusCode.OK, await ApiStatusAsync(unnamed));
         Assert.Equal(HttpStatusCode.OK, await ApiStatusAsync(session));
         Assert.Equal(HttpStatusCode.OK, await ApiStatusAsync(apiKey));
 
@@ -39,6 +44,7 @@ public sealed class DisabledProviderTokenTests(DirectoryApiFixture fixture)
             await fixture.ConfigureOpenLdapAsync(config => config["enabled"] = false);
             Assert.Equal(HttpStatusCode.Unauthorized, await ApiStatusAsync(session));
             Assert.Equal(HttpStatusCode.Unauthorized, await ApiStatusAsync(apiKey));
+            Assert.Equal(HttpStatusCode.Unauthorized, await ApiStatusAsync(unnamed));
             Assert.Equal(HttpStatusCode.OK, await ApiStatusAsync(local));
         }
         finally
