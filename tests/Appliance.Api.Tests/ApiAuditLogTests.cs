@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Appliance.Api.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Appliance.Api.Tests;
 
@@ -44,6 +47,22 @@ public sealed class ApiAuditLogTests(ApiServerFixture server) : IClassFixture<Ap
         Assert.Equal("/api/v1/namespaces/default/secrets", (string?)entry["path"]);
         Assert.Equal(403, (int?)entry["status"]);
         Assert.True((double)entry["durationMs"]! >= 0);
+    }
+
+    [Fact]
+    public async Task HandlerThatThrows_IsAuditedAsItsCallerWith500()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Path = "/audited-handler-that-throws";
+        context.Request.Headers.Authorization = "Bearer " + server.AdminToken;
+        ApiSecurity security = server.Services.GetRequiredService<ApiSecurity>();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => security.InvokeAsync(context, _ => throw new InvalidOperationException("the handler failed")));
+
+        JsonObject entry = await WaitForLineAsync(static e => (string?)e["path"] == "/audited-handler-that-throws");
+        Assert.StartsWith("u-", (string?)entry["user"], StringComparison.Ordinal);
+        Assert.Equal(500, (int?)entry["status"]);
     }
 
     [Fact]

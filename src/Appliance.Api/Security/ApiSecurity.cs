@@ -35,13 +35,13 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
         ArgumentNullException.ThrowIfNull(next);
         long started = Stopwatch.GetTimestamp();
         RequestAttributes request = RequestAttributesReader.Read(context);
-        (string User, string? Impersonator) caller = (AnonymousUser, null);
+        var caller = new AuditedCaller();
         try
         {
             if (request.Verb == "watch")
             {
                 // Long-running: bounded by its own timeout, not by the in-flight limits.
-                caller = await ServeAsync(context, next, request).ConfigureAwait(false);
+                await ServeAsync(context, next, request, caller).ConfigureAwait(false);
                 return;
             }
 
@@ -55,16 +55,22 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
 
             try
             {
-                caller = await ServeAsync(context, next, request).ConfigureAwait(false);
+                await ServeAsync(context, next, request, caller).ConfigureAwait(false);
             }
             finally
             {
                 Interlocked.Decrement(ref mutating ? ref _writes : ref _reads);
             }
         }
+        catch when (caller.NoteFailure())
+        {
+            throw; // Never reached: the filter only notes that the handler threw, for the audit line below.
+        }
         finally
         {
-            audit.Record(caller.User, caller.Impersonator, request.Verb, context.Request.Path.Value ?? "", context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+            // A handler that threw is answered 500 by the server (or its connection aborted), whatever the status says now.
+            int status = caller.Failed ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
+            audit.Record(caller.User, caller.Impersonator, request.Verb, context.Request.Path.Value ?? "", status, Stopwatch.GetElapsedTime(started));
         }
     }
 
@@ -81,33 +87,35 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
         return false;
     }
 
-    /// <summary>Authenticates, impersonates, authorizes and runs the handler; returns who was served and who asked for it.</summary>
-    private async Task<(string User, string? Impersonator)> ServeAsync(HttpContext context, RequestDelegate next, RequestAttributes request)
+    /// <summary>Authenticates, impersonates, authorizes and runs the handler; notes in <paramref name="caller"/> who was served and who asked for it, before the handler runs.</summary>
+    private async Task ServeAsync(HttpContext context, RequestDelegate next, RequestAttributes request, AuditedCaller caller)
     {
         RequestUser? requester = Authenticate(context, out bool csrfRefused);
         if (requester is null)
         {
             await JsonResponses.WriteStatusAsync(context, csrfRefused ? ApiErrors.Forbidden("", "", "", SessionCookies.CsrfRefusedMessage) : ApiErrors.Unauthorized()).ConfigureAwait(false);
-            return (AnonymousUser, null);
+            return;
         }
 
         await rbac.WaitForWritesAsync(context.RequestAborted).ConfigureAwait(false);
         RbacSnapshot snapshot = rbac.Snapshot;
+        caller.User = requester.Name;
         RequestUser user = Impersonation.Apply(context, requester, snapshot, out ApiStatus? impersonationError);
         if (impersonationError is not null)
         {
             await JsonResponses.WriteStatusAsync(context, impersonationError).ConfigureAwait(false);
-            return (requester.Name, null);
+            return;
         }
 
-        (string User, string? Impersonator) caller = (user.Name, ReferenceEquals(user, requester) ? null : requester.Name);
+        caller.User = user.Name;
+        caller.Impersonator = ReferenceEquals(user, requester) ? null : requester.Name;
         if (!RbacAuthorizer.Authorize(snapshot, user, request).Allowed)
         {
             ApiStatus forbidden = request.IsResourceRequest
                 ? ApiErrors.Forbidden(request.ApiGroup, request.Resource, request.Name, RbacAuthorizer.DeniedMessage(user, request))
                 : ApiErrors.Forbidden("", "", "", RbacAuthorizer.DeniedMessage(user, request));
             await JsonResponses.WriteStatusAsync(context, forbidden).ConfigureAwait(false);
-            return caller;
+            return;
         }
 
         context.Features.Set(user);
@@ -118,8 +126,23 @@ public sealed class ApiSecurity(TokenAuthenticator tokens, ServiceAccountTokens 
             // The write (if it succeeded) is at or below the store's revision now.
             rbac.NoteWrite(store.CurrentRevision);
         }
+    }
 
-        return caller;
+    /// <summary>Who the audit line names: filled in as the gate learns it, so a handler that throws is still audited as its caller.</summary>
+    private sealed class AuditedCaller
+    {
+        public string User { get; set; } = AnonymousUser;
+
+        public string? Impersonator { get; set; }
+
+        public bool Failed { get; private set; }
+
+        /// <summary>For an exception filter: notes the failure and lets the exception go on.</summary>
+        public bool NoteFailure()
+        {
+            Failed = true;
+            return false;
+        }
     }
 
     /// <summary>
