@@ -119,6 +119,25 @@ public sealed class TokenProxyAuthenticatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TokenOfADisabledProvider_IsRefusedOnceTheEntryExpires()
+    {
+        await PutAsync(TokenAuthenticator.AuthConfigKeyPrefix + "openldap", new JsonObject { ["enabled"] = true });
+        ApiToken token = ApiToken.Generate();
+        await PutAsync(TokenAuthenticator.TokenKeyPrefix + token.Name, new JsonObject
+        {
+            ["userId"] = "u-alice",
+            ["authProvider"] = "openldap",
+            ["hash"] = Convert.ToBase64String(_hasher.Hash(token.Secret)),
+        });
+        Assert.Equal(ProxyAuthOutcome.Allowed, (await AuthenticateAsync(token.ToString())).Outcome);
+
+        await PutAsync(TokenAuthenticator.AuthConfigKeyPrefix + "openldap", new JsonObject { ["enabled"] = false });
+        _time.Advance(TokenProxyAuthenticator.CacheLifetime);
+
+        Assert.Equal(ProxyAuthOutcome.Unauthenticated, (await AuthenticateAsync(token.ToString())).Outcome);
+    }
+
+    [Fact]
     public async Task CacheHit_AllocatesNothing()
     {
         byte[] credential = Encoding.ASCII.GetBytes(await IssueAsync());
