@@ -471,6 +471,34 @@ public sealed class ProxyForwardingTests(ProxyFixture fixture) : IClassFixture<P
     }
 
     [Theory]
+    [InlineData("c1", false)]
+    [InlineData("c1", true)]
+    [InlineData("tls", false)]
+    [InlineData("tls", true)]
+    public async Task ClientStallingOrLeavingMidBody_ClosesTheUpstreamConnection_AndTheProxyGoesOn(string cluster, bool leaves)
+    {
+        TestUpstream upstream = cluster == "tls" ? fixture.Tls : fixture.Upstream;
+        int closed = upstream.ClosedByPeer.Count;
+        RawClient client = await fixture.ConnectAsync();
+        await client.SendAsync($"POST /k8s/clusters/{cluster}/api/v1/x?marker=cut-body HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer {TestAuthenticator.AliceToken}\r\nContent-Length: 100\r\n\r\n0123456789");
+        if (leaves)
+        {
+            await client.DisposeAsync();
+        }
+        else
+        {
+            // RequestBodyIdleTimeout (2 s here) ends it; the half-sent request cannot be answered.
+            Assert.True(await client.IsClosedAsync(ProxyFixture.ShortTimeout * 4));
+            await client.DisposeAsync();
+        }
+
+        Assert.True(await ProxyFixture.EventuallyAsync(() => upstream.ClosedByPeer.Count > closed, ProxyFixture.ShortTimeout * 4));
+        await using RawClient next = await fixture.ConnectAsync();
+        await next.SendAsync(RawClient.Get($"/k8s/clusters/{cluster}/version"));
+        Assert.Equal(200, (await next.ReadResponseAsync()).Status);
+    }
+
+    [Theory]
     [InlineData("c1")]
     [InlineData("tls")]
     public async Task Upgrade_After101_RelaysBytesBothWays_AndHalfCloseLetsTheUpstreamFinish(string cluster)
