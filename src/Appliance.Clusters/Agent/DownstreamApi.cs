@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Appliance.Clusters.Downstream;
 using k8s;
 
 namespace Appliance.Clusters.Agent;
@@ -52,7 +53,7 @@ public sealed class DownstreamApi
     }
 
     /// <summary>A client with the agent's own credentials.</summary>
-    public Kubernetes CreateClient() => new(_config);
+    public Kubernetes CreateClient() => new(_config, new BufferedResponseHandler());
 
     /// <summary>A TLS connection to the API, verified against the cluster's CA (or the system's, if the kubeconfig names none).</summary>
     public async Task<Stream> ConnectAsync(CancellationToken cancellationToken)

@@ -32,6 +32,6 @@ public static class DownstreamClient
                 }
             },
         };
-        return new Kubernetes(config);
+        return new Kubernetes(config, new BufferedResponseHandler());
     }
 }

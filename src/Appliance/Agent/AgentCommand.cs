@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Appliance.Clusters.Agent;
 using Appliance.Clusters.Tunnel;
+using Appliance.Proxy;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Agent;
@@ -64,6 +65,8 @@ internal static class AgentCommand
                 KubeconfigPath = kubeconfigPath,
                 CaChecksum = parsed.GetValue(caChecksum),
             };
+            // The relay only awaits; its continuations may run on the socket threads (no thread-pool hop per frame).
+            SocketThreadScheduling.UseInlineSocketCompletions();
             using ILoggerFactory logging = LoggerFactory.Create(Logging.Configure);
             var runner = new AgentRunner(options, new TunnelOptions(), logging.CreateLogger("Appliance.Agent"), TimeProvider.System);
             await runner.RunAsync(cancellationToken);
