@@ -23,7 +23,8 @@ public sealed class LocalPasswords(ResourceEngine engine, PasswordHasher hasher)
     public async Task SetAsync(string userId, string password)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
-        string hash = hasher.Hash(password);
+        // On the pool: 150 ms of PBKDF2 must not hold a socket thread (see Appliance.Proxy's SocketThreadScheduling).
+        string hash = await Task.Run(() => hasher.Hash(password)).ConfigureAwait(false);
         if (engine.Find(Secrets, SystemNamespace, SecretName(userId)) is not null)
         {
             await engine.ReplaceAsync(Secrets, SystemNamespace, SecretName(userId), secret =>
@@ -55,7 +56,7 @@ public sealed class LocalPasswords(ResourceEngine engine, PasswordHasher hasher)
         string? encoded = secret?["data"]?[HashField] is JsonValue data && data.TryGetValue(out string? base64)
             ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(base64))
             : null;
-        PasswordVerification result = hasher.Verify(encoded ?? _decoy.Value, password);
+        PasswordVerification result = await Task.Run(() => hasher.Verify(encoded ?? _decoy.Value, password)).ConfigureAwait(false);
         if (encoded is null || result == PasswordVerification.Failed)
         {
             return false;
