@@ -19,7 +19,6 @@ namespace Appliance.Api.Security;
 /// </summary>
 public sealed class AuthConfigTestAndApply(
     ApiSecurity security,
-    RbacCache rbac,
     ResourceEngine engine,
     DirectoryProviders providers,
     ApiAuditLog audit,
@@ -52,19 +51,10 @@ public sealed class AuthConfigTestAndApply(
             return null;
         }
 
-        RequestUser? user = security.Authenticate(context, out bool csrfRefused);
-        if (user is null)
+        (RequestUser? user, bool allowed) = await security.AuthorizeActionAsync(context, exists ? "update" : "create", "authconfigs", provider).ConfigureAwait(false);
+        if (!allowed || user is null)
         {
-            await V3Responses.WriteUnauthenticatedAsync(context, csrfRefused).ConfigureAwait(false);
-            return null;
-        }
-
-        await rbac.WaitForWritesAsync(context.RequestAborted).ConfigureAwait(false);
-        string verb = exists ? "update" : "create";
-        if (!RbacAuthorizer.Authorize(rbac.Snapshot, user, RequestAttributes.ForResource(verb, ResourceRegistry.ManagementGroup, "authconfigs", name: provider)).Allowed)
-        {
-            await V3Responses.WriteErrorAsync(context, 403, "PermissionDenied", $"User \"{user.Name}\" cannot {verb} resource \"authconfigs\" in API group \"{ResourceRegistry.ManagementGroup}\" at the cluster scope").ConfigureAwait(false);
-            return user.Name;
+            return user?.Name;
         }
 
         string wrapper = provider == DirectoryAuthConfig.ActiveDirectory ? "activeDirectoryConfig" : "ldapConfig";

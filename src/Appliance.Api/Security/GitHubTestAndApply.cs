@@ -30,7 +30,6 @@ namespace Appliance.Api.Security;
 /// </summary>
 public sealed class GitHubTestAndApply(
     ApiSecurity security,
-    RbacCache rbac,
     ResourceEngine engine,
     GitHubProviders providers,
     UserAccounts users,
@@ -76,19 +75,10 @@ public sealed class GitHubTestAndApply(
             return null;
         }
 
-        RequestUser? user = security.Authenticate(context, out bool csrfRefused);
-        if (user is null)
+        (RequestUser? user, bool allowed) = await security.AuthorizeActionAsync(context, exists ? "update" : "create", "authconfigs", GitHubAuthConfig.Name).ConfigureAwait(false);
+        if (!allowed || user is null)
         {
-            await V3Responses.WriteUnauthenticatedAsync(context, csrfRefused).ConfigureAwait(false);
-            return null;
-        }
-
-        await rbac.WaitForWritesAsync(context.RequestAborted).ConfigureAwait(false);
-        string verb = exists ? "update" : "create";
-        if (!RbacAuthorizer.Authorize(rbac.Snapshot, user, RequestAttributes.ForResource(verb, ResourceRegistry.ManagementGroup, "authconfigs", name: GitHubAuthConfig.Name)).Allowed)
-        {
-            await V3Responses.WriteErrorAsync(context, 403, "PermissionDenied", $"User \"{user.Name}\" cannot {verb} resource \"authconfigs\" in API group \"{ResourceRegistry.ManagementGroup}\" at the cluster scope").ConfigureAwait(false);
-            return user.Name;
+            return user?.Name;
         }
 
         if (TokenIssuer.CallerToken(user) is not string callerToken)

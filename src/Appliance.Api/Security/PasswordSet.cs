@@ -15,7 +15,7 @@ namespace Appliance.Api.Security;
 /// User (left as it is otherwise). A directory or GitHub user has no local password: 422. Answers the User as
 /// stored (200); audited like an API request, logged without the password.
 /// </summary>
-public sealed class PasswordSet(ApiSecurity security, RbacCache rbac, LocalPasswords passwords, ResourceEngine engine, ApiAuditLog audit, ILogger<PasswordSet> logger)
+public sealed class PasswordSet(ApiSecurity security, LocalPasswords passwords, ResourceEngine engine, ApiAuditLog audit, ILogger<PasswordSet> logger)
 {
     public async Task HandleAsync(HttpContext context, string userId)
     {
@@ -41,18 +41,10 @@ public sealed class PasswordSet(ApiSecurity security, RbacCache rbac, LocalPassw
             return null;
         }
 
-        RequestUser? user = security.Authenticate(context, out bool csrfRefused);
-        if (user is null)
+        (RequestUser? user, bool allowed) = await security.AuthorizeActionAsync(context, "update", "users", userId).ConfigureAwait(false);
+        if (!allowed || user is null)
         {
-            await V3Responses.WriteUnauthenticatedAsync(context, csrfRefused).ConfigureAwait(false);
-            return null;
-        }
-
-        await rbac.WaitForWritesAsync(context.RequestAborted).ConfigureAwait(false);
-        if (!RbacAuthorizer.Authorize(rbac.Snapshot, user, RequestAttributes.ForResource("update", ResourceRegistry.ManagementGroup, "users", name: userId)).Allowed)
-        {
-            await V3Responses.WriteErrorAsync(context, 403, "PermissionDenied", $"User \"{user.Name}\" cannot update resource \"users\" in API group \"{ResourceRegistry.ManagementGroup}\" at the cluster scope").ConfigureAwait(false);
-            return user.Name;
+            return user?.Name;
         }
 
         JsonObject? body = await V3Responses.ReadBodyAsync(context).ConfigureAwait(false);
