@@ -193,6 +193,22 @@ public class ApiServerFixture : IAsyncLifetime
         return name;
     }
 
+    /// <summary>Creates or replaces an object as the admin (PUT with the stored resourceVersion, or POST).</summary>
+    public async Task PutAsync(string path, JsonObject obj)
+    {
+        using HttpResponseMessage current = await Client.GetAsync(path);
+        if (current.StatusCode == HttpStatusCode.OK)
+        {
+            obj["metadata"]!["resourceVersion"] = (await ReadObjectAsync(current))["metadata"]!["resourceVersion"]!.DeepClone();
+            using HttpResponseMessage replaced = await Client.PutAsync(path, Json(obj));
+            Assert.True(replaced.IsSuccessStatusCode, await replaced.Content.ReadAsStringAsync());
+            return;
+        }
+
+        using HttpResponseMessage created = await Client.PostAsync(path[..path.LastIndexOf('/')], Json(obj));
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+    }
+
     public static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
 
     public static async Task<JsonObject> ReadObjectAsync(HttpResponseMessage response)

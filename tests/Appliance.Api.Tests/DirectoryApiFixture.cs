@@ -69,21 +69,8 @@ public sealed class DirectoryApiFixture : IAsyncLifetime
         await PutAsync("/apis/management.appliance.io/v1/authconfigs/openldap", config);
     }
 
-    /// <summary>Creates or replaces an object as the admin (PUT with the stored resourceVersion, or POST).</summary>
-    public async Task PutAsync(string path, JsonObject obj)
-    {
-        using HttpResponseMessage current = await Api.Client.GetAsync(path);
-        if (current.StatusCode == HttpStatusCode.OK)
-        {
-            obj["metadata"]!["resourceVersion"] = (await ApiServerFixture.ReadObjectAsync(current))["metadata"]!["resourceVersion"]!.DeepClone();
-            using HttpResponseMessage replaced = await Api.Client.PutAsync(path, ApiServerFixture.Json(obj));
-            Assert.True(replaced.IsSuccessStatusCode, await replaced.Content.ReadAsStringAsync());
-            return;
-        }
-
-        using HttpResponseMessage created = await Api.Client.PostAsync(path[..path.LastIndexOf('/')], ApiServerFixture.Json(obj));
-        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
-    }
+    /// <summary>Creates or replaces an object as the admin (<see cref="ApiServerFixture.PutAsync"/>).</summary>
+    public Task PutAsync(string path, JsonObject obj) => Api.PutAsync(path, obj);
 
     /// <summary>A login at <c>/v3-public/...Providers/{provider}?action=login</c> without any credential of the caller.</summary>
     public async Task<(HttpStatusCode Status, JsonObject Body)> LoginAsync(string provider, string username, string password)
