@@ -13,16 +13,11 @@ public sealed class ApiAuditLogTests(ApiServerFixture server) : IClassFixture<Ap
     {
         for (int attempt = 0; attempt < 200; attempt++)
         {
-            if (File.Exists(server.AuditLogPath))
+            foreach (string line in (await server.ReadAuditLogAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                using var stream = new FileStream(server.AuditLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                using var reader = new StreamReader(stream);
-                while (await reader.ReadLineAsync() is string line)
+                if (JsonNode.Parse(line) is JsonObject entry && match(entry))
                 {
-                    if (JsonNode.Parse(line) is JsonObject entry && match(entry))
-                    {
-                        return entry;
-                    }
+                    return entry;
                 }
             }
 

@@ -193,6 +193,19 @@ public class ApiServerFixture : IAsyncLifetime
         return name;
     }
 
+    /// <summary>The audit log as written so far ("" before its first line), read beside the server that appends to it.</summary>
+    public async Task<string> ReadAuditLogAsync()
+    {
+        if (!File.Exists(AuditLogPath))
+        {
+            return "";
+        }
+
+        await using var stream = new FileStream(AuditLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
+    }
+
     /// <summary>Creates or replaces an object as the admin (PUT with the stored resourceVersion, or POST).</summary>
     public async Task PutAsync(string path, JsonObject obj)
     {

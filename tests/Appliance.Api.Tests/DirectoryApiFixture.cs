@@ -108,6 +108,13 @@ public sealed class LoggingApiServer : ApiServerFixture
 
     public string LogText => string.Join('\n', _logs.Messages);
 
+    /// <summary>
+    /// <see cref="LogText"/> as the server prints it (Logging.Configure): every category at Information, the
+    /// framework's (Microsoft.*) from Warning.
+    /// </summary>
+    public string ServerLogText => string.Join('\n', LogText.Split('\n')
+        .Where(line => !(line.Contains(" category=Microsoft.", StringComparison.Ordinal) && line.Split(' ')[0] is "Trace" or "Debug" or "Information")));
+
     protected override void ConfigureBuilder(WebApplicationBuilder builder) => builder.Logging.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace);
 
     private sealed class CapturingLoggerProvider : ILoggerProvider

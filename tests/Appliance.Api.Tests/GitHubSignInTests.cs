@@ -328,7 +328,7 @@ public sealed class GitHubSignInTests(GitHubApiFixture fixture) : IClassFixture<
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
         {
-            audit = await ReadSharedAsync(fixture.Api.AuditLogPath);
+            audit = await fixture.Api.ReadAuditLogAsync();
             if (audit.Split('\n').Count(line => line.Contains("\"provider\":\"github\"", StringComparison.Ordinal) && line.Contains("\"failed\"", StringComparison.Ordinal)) >= 1
                 && audit.Contains("\"username\":\"octocat\"", StringComparison.Ordinal))
             {
@@ -342,8 +342,7 @@ public sealed class GitHubSignInTests(GitHubApiFixture fixture) : IClassFixture<
         // What the server logs (Logging.Configure): every category at Information, the framework's from Warning. The
         // framework's request lines carry the callback's query (code and state, as GitHub put them in the URL); the
         // server never prints them.
-        string log = string.Join('\n', fixture.Api.LogText.Split('\n')
-            .Where(line => !(line.Contains(" category=Microsoft.", StringComparison.Ordinal) && line.Split(' ')[0] is "Trace" or "Debug" or "Information")));
+        string log = fixture.Api.ServerLogText;
         Assert.Contains("octocat", log, StringComparison.Ordinal);
         Assert.True(fixture.Secrets.Count > 10);
         foreach (string secret in fixture.Secrets)
@@ -351,17 +350,5 @@ public sealed class GitHubSignInTests(GitHubApiFixture fixture) : IClassFixture<
             Assert.DoesNotContain(secret, audit, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, log, StringComparison.Ordinal);
         }
-    }
-
-    private static async Task<string> ReadSharedAsync(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return "";
-        }
-
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return await reader.ReadToEndAsync();
     }
 }

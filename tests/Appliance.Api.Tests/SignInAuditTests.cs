@@ -11,7 +11,7 @@ public sealed class SignInAuditTests(DirectoryApiFixture fixture)
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            List<JsonObject> lines = [.. (await ReadAuditAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            List<JsonObject> lines = [.. (await fixture.Api.ReadAuditLogAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => (JsonObject)JsonNode.Parse(line)!)
                 .Where(entry => (string?)entry["event"] == "login" && match(entry))];
             if (lines.Count >= count || DateTime.UtcNow > deadline)
@@ -21,18 +21,6 @@ public sealed class SignInAuditTests(DirectoryApiFixture fixture)
 
             await Task.Delay(25);
         }
-    }
-
-    private async Task<string> ReadAuditAsync()
-    {
-        if (!File.Exists(fixture.Api.AuditLogPath))
-        {
-            return "";
-        }
-
-        await using var stream = new FileStream(fixture.Api.AuditLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return await reader.ReadToEndAsync();
     }
 
     [Fact]
@@ -68,7 +56,7 @@ public sealed class SignInAuditTests(DirectoryApiFixture fixture)
         await fixture.LoginAsync("openldap", "bob", SlapdFixture.Passwords["bob"]);
         await WaitForLoginLinesAsync(e => (string?)e["username"] == "bob" && (string?)e["outcome"] == "succeeded", 1);
 
-        string audit = await ReadAuditAsync();
+        string audit = await fixture.Api.ReadAuditLogAsync();
         string log = fixture.Api.LogText;
         Assert.Contains("LDAP login of bob", log, StringComparison.Ordinal);
         string[] passwords =
