@@ -92,6 +92,33 @@ public sealed class GitHubApiFixture : IAsyncLifetime
         await PutAsync("/apis/management.appliance.io/v1/authconfigs/github", config);
     }
 
+    /// <summary>
+    /// A whole GitHub sign-in as octocat from <paramref name="browser"/> (our authorize, GitHub's redirect back, the
+    /// login); asserts the 201 and returns the token object. The pending cookie, code, state and token join <see cref="Secrets"/>.
+    /// </summary>
+    public async Task<JsonObject> SignInAsync(HttpClient browser)
+    {
+        using HttpResponseMessage begin = await browser.GetAsync(GitHubSignIn.Path + "?action=authorize");
+        string pending = SetCookie.All(begin)[GitHubSignIn.PendingCookie].Value;
+        Uri callback = await GitHub.AuthorizeAsBrowserAsync(begin.Headers.Location!);
+        string code = FakeGitHub.QueryValue(callback, "code")!;
+        string state = FakeGitHub.QueryValue(callback, "state")!;
+        using var login = new HttpRequestMessage(HttpMethod.Post, GitHubSignIn.Path + "?action=login")
+        {
+            Content = ApiServerFixture.Json(new JsonObject { ["code"] = code, ["state"] = state }),
+        };
+        login.Headers.Add("Cookie", GitHubSignIn.PendingCookie + "=" + pending);
+        using HttpResponseMessage response = await browser.SendAsync(login);
+        JsonObject token = await ApiServerFixture.ReadObjectAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, token.ToJsonString());
+        foreach (string secret in new[] { pending, code, state, (string)token["token"]! })
+        {
+            Secrets.Add(secret);
+        }
+
+        return token;
+    }
+
     /// <summary>Creates or replaces an object as the admin (<see cref="ApiServerFixture.PutAsync"/>).</summary>
     public Task PutAsync(string path, JsonObject obj) => Api.PutAsync(path, obj);
 

@@ -31,17 +31,7 @@ public sealed class GitHubRefreshTests(GitHubApiFixture fixture) : IClassFixture
     /// <summary>A whole GitHub sign-in as octocat; the answer's user id and token.</summary>
     private async Task<(string UserId, string Token)> SignInAsync()
     {
-        using HttpResponseMessage begin = await _browser.GetAsync(GitHubSignIn.Path + "?action=authorize");
-        string pending = SetCookie.All(begin)[GitHubSignIn.PendingCookie].Value;
-        Uri callback = await fixture.GitHub.AuthorizeAsBrowserAsync(begin.Headers.Location!);
-        using var login = new HttpRequestMessage(HttpMethod.Post, GitHubSignIn.Path + "?action=login")
-        {
-            Content = ApiServerFixture.Json(new JsonObject { ["code"] = FakeGitHub.QueryValue(callback, "code"), ["state"] = FakeGitHub.QueryValue(callback, "state") }),
-        };
-        login.Headers.Add("Cookie", GitHubSignIn.PendingCookie + "=" + pending);
-        using HttpResponseMessage response = await _browser.SendAsync(login);
-        JsonObject token = await ApiServerFixture.ReadObjectAsync(response);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, token.ToJsonString());
+        JsonObject token = await fixture.SignInAsync(_browser);
         Assert.Equal("github", (string?)token["authProvider"]);
         return ((string)token["userId"]!, (string)token["token"]!);
     }

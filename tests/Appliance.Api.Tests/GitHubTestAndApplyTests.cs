@@ -118,18 +118,7 @@ public sealed class GitHubTestAndApplyTests(GitHubApiFixture fixture) : IClassFi
         Assert.Contains($"github_team://{GitHubApiFixture.MemberTeamIds[0]}", DirectoryApiFixture.Strings(admin["groupPrincipalIds"]));
 
         // Signing in through GitHub as octocat now is the administrator, not a new user: nobody is locked out.
-        using HttpResponseMessage begin = await _client.GetAsync(GitHubSignIn.Path + "?action=authorize");
-        string signInPending = SetCookie.All(begin)[GitHubSignIn.PendingCookie].Value;
-        Uri callback = await fixture.GitHub.AuthorizeAsBrowserAsync(begin.Headers.Location!);
-        using var login = new HttpRequestMessage(HttpMethod.Post, GitHubSignIn.Path + "?action=login")
-        {
-            Content = ApiServerFixture.Json(new JsonObject { ["code"] = FakeGitHub.QueryValue(callback, "code"), ["state"] = FakeGitHub.QueryValue(callback, "state") }),
-        };
-        login.Headers.Add("Cookie", GitHubSignIn.PendingCookie + "=" + signInPending);
-        using HttpResponseMessage signedIn = await _client.SendAsync(login);
-        JsonObject token = await ApiServerFixture.ReadObjectAsync(signedIn);
-        Assert.True(signedIn.StatusCode == HttpStatusCode.Created, token.ToJsonString());
-        fixture.Secrets.Add((string)token["token"]!);
+        JsonObject token = await fixture.SignInAsync(_client);
         Assert.Equal(AdminId, (string?)token["userId"]);
         Assert.Equal("admin", (string?)(await ApiServerFixture.ReadObjectAsync(await fixture.Api.Client.GetAsync("/apis/management.appliance.io/v1/users/" + AdminId)))["username"]);
 
