@@ -192,16 +192,13 @@ internal sealed partial class ProxyConnection
                 _input.AdvanceTo(_headEnd);
             }
 
-            if (upstream is null)
-            {
-                // The retry found the cluster unreachable; answered below.
-            }
-            else if (outcome == Outcome.Ok && _exchange.Tunnel && _response.StatusCode == 101)
+            // A retry that found the cluster unreachable left no upstream (and an outcome answered below).
+            if (upstream is not null && outcome == Outcome.Ok && _exchange.Tunnel && _response.StatusCode == 101)
             {
                 await RunTunnelAsync(upstream).ConfigureAwait(false);
                 upstream = null; // The tunnel disposed it.
             }
-            else if (outcome == Outcome.Ok)
+            else if (upstream is not null && outcome == Outcome.Ok)
             {
                 outcome = await RelayResponseBodyAsync(upstream).ConfigureAwait(false);
                 reusable = outcome == Outcome.Ok && !_response.CloseConnection && !bodyCut;

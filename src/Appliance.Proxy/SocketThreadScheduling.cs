@@ -11,7 +11,7 @@ namespace Appliance.Proxy;
 /// <remarks>
 /// A proxied request is a few microseconds of work between four socket operations (client read, upstream
 /// write, upstream read, client write); a thread-pool hop after each costs more than the work. The proxy never
-/// blocks, so it may run inline (bench/proxy-load.sh, 2 cores: about 1.5x the requests per second). The API
+/// blocks, so it may run inline (bench/proxy-load.sh on 2 cores, measured before this became the default: ~26k -> ~40k req/s). The API
 /// may (a login's PBKDF2 is 150 ms of CPU, a large list a few ms), and on a socket thread that would stall every
 /// connection sharing it, so <see cref="LeaveSocketThread"/> starts each of its requests on the pool. Code that
 /// reads a socket synchronously must not run there at all: the thread it waits on may be its own. The
