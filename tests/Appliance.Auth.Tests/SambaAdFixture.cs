@@ -129,7 +129,14 @@ public sealed class SambaAdFixture : IAsyncLifetime
 
         await ProvisionAsync(tls);
         await StartAsync();
-        Populate();
+        try
+        {
+            Populate();
+        }
+        catch (Exception exception) when (exception is LdapException or DirectoryOperationException)
+        {
+            throw new InvalidOperationException($"Filling Samba's directory failed (samba {(_samba is { HasExited: true } ? "has exited" : "runs")}):\n{Output}", exception);
+        }
     }
 
     private async Task ProvisionAsync(string tls)
@@ -244,6 +251,10 @@ public sealed class SambaAdFixture : IAsyncLifetime
     {
         var start = new ProcessStartInfo(UnsharePath)
         {
+            // samba -i ends at EOF on its stdin ("EOF on stdin - PID n terminating"). Inherited, that is
+            // whatever the test run was given: a pipe its runner may close at any moment (CI's did, in
+            // the middle of the set-up) or /dev/null. A pipe of our own stays open until samba is stopped.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
