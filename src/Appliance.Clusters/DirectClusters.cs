@@ -12,16 +12,21 @@ namespace Appliance.Clusters;
 /// <summary>
 /// Keeps the proxy's <see cref="ClusterDirectory"/> in step with the <c>direct</c> Cluster objects: each one's
 /// API endpoint, CA bundle and the impersonator token in the Secret its <c>spec.direct.tokenSecretRef</c>
-/// names. Rebuilt from the store on every change to a Cluster or a Secret (a store watch), so a new
-/// cluster, a rotated token or a deleted cluster reaches the proxy at once. The controllers reach a direct
-/// cluster through <see cref="Find"/>.
+/// names. A store watch re-reads a cluster when it or its token Secret changes, so a new cluster, a rotated
+/// token or a deleted cluster reaches the proxy at once; only that cluster is read again, since every cluster's
+/// status is written each health probe and the whole set would otherwise be read N times per probe round.
+/// The controllers reach a direct cluster through <see cref="Find"/>.
 /// </summary>
 public sealed partial class DirectClusters(IServiceProvider services, ClusterDirectory directory, ProxyOptions proxyOptions, ILogger<DirectClusters> logger) : BackgroundService
 {
     private const string ClustersPrefix = "/registry/management.appliance.io/clusters/";
     private const string SecretsPrefix = "/registry/core/secrets/";
 
+    // Only the watch loop touches these three.
     private readonly Dictionary<string, string> _applied = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _tokenSecretKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _problems = new(StringComparer.Ordinal);
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DirectAccess> _access = new(StringComparer.Ordinal);
 
     /// <summary>How the controllers reach a direct cluster: its dialer and the token of its Secret; null until synced.</summary>
@@ -45,7 +50,8 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
     {
         KeyValueStore store = services.GetRequiredService<KeyValueStore>();
         SecretEncryption encryption = services.GetRequiredService<SecretEncryption>();
-        long revision = Sync(store, encryption);
+        long revision = SyncAll(store, encryption);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -53,17 +59,18 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
                 using StoreWatcher watcher = store.Watch("/registry/", revision);
                 while (await watcher.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
                 {
-                    bool relevant = false;
                     while (watcher.TryRead(out WatchEvent? change))
                     {
-                        relevant |= change.Key.StartsWith(ClustersPrefix, StringComparison.Ordinal) || change.Key.StartsWith(SecretsPrefix, StringComparison.Ordinal);
+                        AddAffectedClusters(change.Key, changed);
                     }
 
                     revision = watcher.Revision;
-                    if (relevant)
+                    foreach (string id in changed)
                     {
-                        revision = Math.Max(revision, Sync(store, encryption));
+                        Refresh(store, encryption, id);
                     }
+
+                    changed.Clear();
                 }
 
                 if (watcher.Status == StoreStatus.Closed)
@@ -71,7 +78,8 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
                     return;
                 }
 
-                revision = Sync(store, encryption);
+                // The watch ended (compacted past, or fell behind): start over from what the store holds now.
+                revision = SyncAll(store, encryption);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -79,70 +87,158 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
         }
     }
 
+    /// <summary>The clusters a write to <paramref name="key"/> can change: the cluster itself, or every cluster whose token is in that Secret.</summary>
+    private void AddAffectedClusters(string key, HashSet<string> clusterIds)
+    {
+        if (key.StartsWith(ClustersPrefix, StringComparison.Ordinal))
+        {
+            clusterIds.Add(key[ClustersPrefix.Length..]);
+        }
+        else if (key.StartsWith(SecretsPrefix, StringComparison.Ordinal))
+        {
+            foreach ((string id, string secretKey) in _tokenSecretKeys)
+            {
+                if (secretKey == key)
+                {
+                    clusterIds.Add(id);
+                }
+            }
+        }
+    }
+
     /// <summary>Sets every direct cluster from the store and removes the ones gone; returns the revision read.</summary>
-    private long Sync(KeyValueStore store, SecretEncryption encryption)
+    private long SyncAll(KeyValueStore store, SecretEncryption encryption)
     {
         RangeResult clusters = store.Range(ClustersPrefix);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (KeyValue item in clusters.Items)
         {
             string id = item.Key[ClustersPrefix.Length..];
-            if (TryRead(store, encryption, item.Value, clusters.Revision, out DirectCluster? cluster, out string? problem))
-            {
-                seen.Add(id);
-                // Unchanged settings keep the existing upstream and its pooled connections; a rotated token
-                // (short-lived TokenRequest tokens are refreshed often) only swaps the Authorization line.
-                string fingerprint = cluster.Endpoint + "\n" + cluster.CaBundle;
-                if (_applied.TryGetValue(id, out string? applied) && applied == fingerprint && directory.TryGetCluster(Encoding.UTF8.GetBytes(id), out ClusterUpstream? existing))
-                {
-                    existing.UpdateCredentials(cluster.Endpoint.Authority, cluster.Token);
-                    SetAccess(id, new DirectAccess(existing.Dialer, cluster.Token));
-                    continue;
-                }
-
-                try
-                {
-                    var dialer = DirectUpstreamDialer.FromPem(cluster.Endpoint.Host, cluster.Endpoint.Port, cluster.CaBundle);
-                    directory.Set(new ClusterUpstream(id, dialer, cluster.Endpoint.Authority, cluster.Token,
-                        proxyOptions.MaxPooledConnectionsPerCluster, proxyOptions.PooledConnectionIdleTimeout, proxyOptions.TimeProvider));
-                    _applied[id] = fingerprint;
-                    SetAccess(id, new DirectAccess(dialer, cluster.Token));
-                    LogClusterReady(logger, id, cluster.Endpoint.Authority);
-                }
-                catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
-                {
-                    seen.Remove(id);
-                    LogClusterUnusable(logger, id, e.Message);
-                }
-            }
-            else if (problem is not null)
-            {
-                LogClusterUnusable(logger, id, problem);
-            }
+            seen.Add(id);
+            Apply(store, encryption, id, item.Value, clusters.Revision);
         }
 
-        foreach (string id in _applied.Keys.ToArray())
+        foreach (string id in _applied.Keys.Concat(_tokenSecretKeys.Keys).Concat(_problems.Keys).ToArray())
         {
             if (!seen.Contains(id))
             {
-                directory.Remove(id);
-                _applied.Remove(id);
-                if (_access.TryRemove(id, out _))
-                {
-                    Changed?.Invoke(id);
-                }
+                Forget(id);
             }
         }
 
         return clusters.Revision;
     }
 
-    /// <summary>One cluster's settings; a cluster that cannot be read is a problem of that cluster, never the end of the sync (nor of the server).</summary>
-    private static bool TryRead(KeyValueStore store, SecretEncryption encryption, byte[] value, long revision, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DirectCluster? cluster, out string? problem)
+    /// <summary>Reads one cluster (and its token Secret) again, as the store holds it now.</summary>
+    private void Refresh(KeyValueStore store, SecretEncryption encryption, string id)
     {
+        GetResult current = store.Get(ClustersPrefix + id);
+        if (current.Item is null)
+        {
+            Forget(id);
+            return;
+        }
+
+        Apply(store, encryption, id, current.Item.Value, current.Revision);
+    }
+
+    private void Apply(KeyValueStore store, SecretEncryption encryption, string id, byte[] value, long revision)
+    {
+        if (!TryRead(store, encryption, value, revision, out string? tokenSecretKey, out DirectCluster? cluster, out string? problem))
+        {
+            Withdraw(id);
+            if (tokenSecretKey is null)
+            {
+                _tokenSecretKeys.Remove(id);
+            }
+            else
+            {
+                // Not usable yet, but its Secret appearing or changing may make it so.
+                _tokenSecretKeys[id] = tokenSecretKey;
+            }
+
+            if (problem is null)
+            {
+                _problems.Remove(id);
+            }
+            else
+            {
+                ReportProblem(id, problem);
+            }
+
+            return;
+        }
+
+        _tokenSecretKeys[id] = tokenSecretKey!;
+        _problems.Remove(id);
+
+        // Unchanged settings keep the existing upstream and its pooled connections; a rotated token
+        // (short-lived TokenRequest tokens are refreshed often) only swaps the Authorization line.
+        string fingerprint = cluster.Endpoint + "\n" + cluster.CaBundle;
+        if (_applied.TryGetValue(id, out string? applied) && applied == fingerprint && directory.TryGetCluster(Encoding.UTF8.GetBytes(id), out ClusterUpstream? existing))
+        {
+            existing.UpdateCredentials(cluster.Endpoint.Authority, cluster.Token);
+            SetAccess(id, new DirectAccess(existing.Dialer, cluster.Token));
+            return;
+        }
+
         try
         {
-            return TryReadUnguarded(store, encryption, value, revision, out cluster, out problem);
+            var dialer = DirectUpstreamDialer.FromPem(cluster.Endpoint.Host, cluster.Endpoint.Port, cluster.CaBundle);
+            directory.Set(new ClusterUpstream(id, dialer, cluster.Endpoint.Authority, cluster.Token,
+                proxyOptions.MaxPooledConnectionsPerCluster, proxyOptions.PooledConnectionIdleTimeout, proxyOptions.TimeProvider));
+            _applied[id] = fingerprint;
+            SetAccess(id, new DirectAccess(dialer, cluster.Token));
+            LogClusterReady(logger, id, cluster.Endpoint.Authority);
+        }
+        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            Withdraw(id);
+            ReportProblem(id, e.Message);
+        }
+    }
+
+    /// <summary>Logs why a cluster cannot be proxied once, not again at each re-read until the reason changes.</summary>
+    private void ReportProblem(string id, string problem)
+    {
+        if (!_problems.TryGetValue(id, out string? reported) || reported != problem)
+        {
+            _problems[id] = problem;
+            LogClusterUnusable(logger, id, problem);
+        }
+    }
+
+    /// <summary>A deleted cluster: out of the directory, and nothing of it remembered.</summary>
+    private void Forget(string id)
+    {
+        Withdraw(id);
+        _tokenSecretKeys.Remove(id);
+        _problems.Remove(id);
+    }
+
+    /// <summary>Takes a cluster out of the proxy's directory and out of the controllers' reach.</summary>
+    private void Withdraw(string id)
+    {
+        if (_applied.Remove(id))
+        {
+            directory.Remove(id);
+        }
+
+        if (_access.TryRemove(id, out _))
+        {
+            Changed?.Invoke(id);
+        }
+    }
+
+    /// <summary>One cluster's settings; a cluster that cannot be read is a problem of that cluster, never the end of the sync (nor of the server).</summary>
+    /// <remarks><paramref name="tokenSecretKey"/> is the store key of the token Secret whenever the cluster names one, usable or not.</remarks>
+    private static bool TryRead(KeyValueStore store, SecretEncryption encryption, byte[] value, long revision,
+        out string? tokenSecretKey, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DirectCluster? cluster, out string? problem)
+    {
+        tokenSecretKey = null;
+        try
+        {
+            return TryReadUnguarded(store, encryption, value, revision, ref tokenSecretKey, out cluster, out problem);
         }
         catch (Exception e) when (e is JsonException or FormatException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
         {
@@ -152,7 +248,8 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
         }
     }
 
-    private static bool TryReadUnguarded(KeyValueStore store, SecretEncryption encryption, byte[] value, long revision, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DirectCluster? cluster, out string? problem)
+    private static bool TryReadUnguarded(KeyValueStore store, SecretEncryption encryption, byte[] value, long revision,
+        ref string? tokenSecretKey, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DirectCluster? cluster, out string? problem)
     {
         cluster = null;
         problem = null;
@@ -176,6 +273,7 @@ public sealed partial class DirectClusters(IServiceProvider services, ClusterDir
         }
 
         string key = SecretsPrefix + Text(reference, "namespace") + "/" + Text(reference, "name");
+        tokenSecretKey = key;
         GetResult secret = store.Get(key, revision);
         if (secret.Item is null)
         {

@@ -6,18 +6,19 @@ using Appliance.Auth;
 using Appliance.Proxy;
 using Appliance.Store;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Appliance.Clusters.Tests;
 
 /// <summary>Direct Cluster objects (with their token Secret, encrypted at rest) reach the proxy's directory and leave it.</summary>
 public sealed class DirectClustersTests : IAsyncLifetime
 {
-    private const string ClusterKey = "/registry/management.appliance.io/clusters/c1";
-    private const string SecretKey = "/registry/core/secrets/appliance-system/c1-token";
+    private const string ClustersPrefix = "/registry/management.appliance.io/clusters/";
+    private const string ClusterKey = ClustersPrefix + "c1";
+    private const string SecretsPrefix = "/registry/core/secrets/appliance-system/";
 
     private readonly string _directory = Directory.CreateTempSubdirectory("appliance-clusters-").FullName;
     private readonly ClusterDirectory _clusters = new();
+    private readonly TestLogger<DirectClusters> _log = new();
     private KeyValueStore _store = null!;
     private SecretEncryption _encryption = null!;
     private ServiceProvider _services = null!;
@@ -28,7 +29,7 @@ public sealed class DirectClustersTests : IAsyncLifetime
         _store = await KeyValueStore.OpenAsync(new StoreOptions { DatabasePath = Path.Combine(_directory, "state.db") });
         _encryption = new SecretEncryption(ServerKeyFile.LoadOrCreate(_directory, SecretEncryption.FileName));
         _services = new ServiceCollection().AddSingleton(_store).AddSingleton(_encryption).BuildServiceProvider();
-        _sync = new DirectClusters(_services, _clusters, new ProxyOptions(), NullLogger<DirectClusters>.Instance);
+        _sync = new DirectClusters(_services, _clusters, new ProxyOptions(), _log);
         await _sync.StartAsync(CancellationToken.None);
     }
 
@@ -51,11 +52,11 @@ public sealed class DirectClustersTests : IAsyncLifetime
         return ca.ExportCertificatePem();
     }
 
-    private async Task PutClusterAsync(string type = "direct")
+    private async Task PutClusterAsync(string type = "direct", string name = "c1", string tokenSecret = "c1-token", string? heartbeat = null)
     {
         var cluster = new JsonObject
         {
-            ["metadata"] = new JsonObject { ["name"] = "c1" },
+            ["metadata"] = new JsonObject { ["name"] = name },
             ["spec"] = new JsonObject
             {
                 ["type"] = type,
@@ -63,17 +64,19 @@ public sealed class DirectClustersTests : IAsyncLifetime
                 {
                     ["apiEndpoint"] = "https://10.0.0.5:6443",
                     ["caBundle"] = CaPem(),
-                    ["tokenSecretRef"] = new JsonObject { ["namespace"] = "appliance-system", ["name"] = "c1-token" },
+                    ["tokenSecretRef"] = new JsonObject { ["namespace"] = "appliance-system", ["name"] = tokenSecret },
                 },
             },
+            ["status"] = new JsonObject { ["lastHeartbeatTime"] = heartbeat },
         };
-        await PutAsync(ClusterKey, Encoding.UTF8.GetBytes(cluster.ToJsonString()));
+        await PutAsync(ClustersPrefix + name, Encoding.UTF8.GetBytes(cluster.ToJsonString()));
     }
 
-    private async Task PutTokenSecretAsync(string token)
+    private async Task PutTokenSecretAsync(string token, string name = "c1-token")
     {
+        string key = SecretsPrefix + name;
         var secret = new JsonObject { ["data"] = new JsonObject { ["token"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(token)) } };
-        await PutAsync(SecretKey, _encryption.Encrypt(SecretKey, Encoding.UTF8.GetBytes(secret.ToJsonString())));
+        await PutAsync(key, _encryption.Encrypt(key, Encoding.UTF8.GetBytes(secret.ToJsonString())));
     }
 
     private async Task PutAsync(string key, byte[] value)
@@ -83,12 +86,12 @@ public sealed class DirectClustersTests : IAsyncLifetime
         Assert.True(result.IsOk);
     }
 
-    private async Task<ClusterUpstream?> WaitForAsync(Func<ClusterUpstream?, bool> condition)
+    private async Task<ClusterUpstream?> WaitForAsync(Func<ClusterUpstream?, bool> condition, string name = "c1")
     {
         ClusterUpstream? cluster = null;
         for (int attempt = 0; attempt < 200; attempt++)
         {
-            _clusters.TryGetCluster("c1"u8, out cluster);
+            _clusters.TryGetCluster(Encoding.UTF8.GetBytes(name), out cluster);
             if (condition(cluster))
             {
                 return cluster;
@@ -140,5 +143,44 @@ public sealed class DirectClustersTests : IAsyncLifetime
 
         await PutTokenSecretAsync("late-token");
         await WaitForAsync(static c => c is not null);
+    }
+
+    [Fact]
+    public async Task ClusterThatCannotBeProxied_IsReportedOnce_NotAgainAtEveryStatusWriteOfAnotherCluster()
+    {
+        await PutClusterAsync(name: "broken", tokenSecret: "missing-token");
+        await PutTokenSecretAsync("token-1");
+        await PutClusterAsync();
+        await WaitForAsync(static c => c is not null);
+        for (int round = 0; round < 5; round++)
+        {
+            // What the status controller does to every cluster at each health probe.
+            await PutClusterAsync(heartbeat: $"2026-11-25T00:00:0{round}Z");
+        }
+
+        // Events are handled in order: once this cluster is in, every write before it was seen.
+        await PutTokenSecretAsync("token-2", "c2-token");
+        await PutClusterAsync(name: "c2", tokenSecret: "c2-token");
+        await WaitForAsync(static c => c is not null, "c2");
+        Assert.Equal(1, _log.Count("Cluster broken cannot be proxied: the token Secret appliance-system/missing-token does not exist"));
+
+        await PutTokenSecretAsync("token-3", "missing-token");
+        await WaitForAsync(static c => c is not null, "broken");
+    }
+
+    [Fact]
+    public async Task TokenSecretSharedByTwoClusters_RotatesInBoth()
+    {
+        await PutTokenSecretAsync("shared-1", "shared-token");
+        await PutClusterAsync(name: "a", tokenSecret: "shared-token");
+        await PutClusterAsync(name: "b", tokenSecret: "shared-token");
+        await WaitForAsync(static c => c is not null, "a");
+        await WaitForAsync(static c => c is not null, "b");
+
+        await PutTokenSecretAsync("shared-2", "shared-token");
+        foreach (string name in new[] { "a", "b" })
+        {
+            await WaitForAsync(static c => c is not null && Encoding.ASCII.GetString(c.Headers.AuthorizationLine).Contains("shared-2", StringComparison.Ordinal), name);
+        }
     }
 }

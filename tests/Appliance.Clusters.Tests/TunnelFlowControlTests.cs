@@ -64,7 +64,7 @@ public sealed class TunnelFlowControlTests
     {
         TunnelSocketPair sockets = await TunnelSocketPair.CreateAsync();
         TunnelOptions options = TunnelSessionPair.Options(maxMessageSize: 16 * 1024);
-        await using var session = new TunnelSession(sockets.Server, isServer: true, options, new TunnelTestLogger());
+        await using var session = new TunnelSession(sockets.Server, isServer: true, options, new TestLogger());
         Task<string> run = session.RunAsync(CancellationToken.None);
         TunnelRawPeer agent = new TunnelRawPeer(sockets.Client).Start();
 
@@ -111,7 +111,7 @@ public sealed class TunnelFlowControlTests
         TunnelSocketPair sockets = await TunnelSocketPair.CreateAsync();
         var victimRead = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var overrun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var session = new TunnelSession(sockets.Server, isServer: true, TunnelSessionPair.Options(window: Window), new TunnelTestLogger())
+        await using var session = new TunnelSession(sockets.Server, isServer: true, TunnelSessionPair.Options(window: Window), new TestLogger())
         {
             StreamOpened = async (stream, target) =>
             {

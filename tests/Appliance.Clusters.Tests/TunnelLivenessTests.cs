@@ -20,7 +20,7 @@ public sealed class TunnelLivenessTests
     public async Task APeerThatStopsAnswering_EndsTheSessionWithPingTimeout_WithinTheBound()
     {
         TunnelSocketPair sockets = await TunnelSocketPair.CreateAsync();
-        var log = new TunnelTestLogger();
+        var log = new TestLogger();
         await using var session = new TunnelSession(sockets.Server, isServer: true, FastPings(), log);
         var watch = Stopwatch.StartNew();
         Task<string> run = session.RunAsync(CancellationToken.None);

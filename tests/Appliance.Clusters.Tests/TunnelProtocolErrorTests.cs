@@ -197,7 +197,7 @@ public sealed class TunnelProtocolErrorTests
     /// <summary>A server session with an echo handler, and a raw agent on the other end of its WebSocket.</summary>
     private sealed class RawAgent : IAsyncDisposable
     {
-        private RawAgent(TunnelSession session, TunnelRawPeer agent, TunnelTestLogger log)
+        private RawAgent(TunnelSession session, TunnelRawPeer agent, TestLogger log)
         {
             Session = session;
             Agent = agent;
@@ -210,14 +210,14 @@ public sealed class TunnelProtocolErrorTests
 
         public TunnelRawPeer Agent { get; }
 
-        public TunnelTestLogger Log { get; }
+        public TestLogger Log { get; }
 
         public Task<string> Run { get; }
 
         public static async Task<RawAgent> StartAsync(TunnelOptions? options = null, Func<TunnelStream, ReadOnlyMemory<byte>, Task>? handler = null)
         {
             TunnelSocketPair sockets = await TunnelSocketPair.CreateAsync();
-            var log = new TunnelTestLogger();
+            var log = new TestLogger();
             var session = new TunnelSession(sockets.Server, isServer: true, options ?? TunnelSessionPair.Options(), log)
             {
                 StreamOpened = handler ?? EchoAsync,

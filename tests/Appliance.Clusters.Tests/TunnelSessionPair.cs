@@ -8,7 +8,7 @@ namespace Appliance.Clusters.Tests;
 /// </summary>
 internal sealed class TunnelSessionPair : IAsyncDisposable
 {
-    private TunnelSessionPair(TunnelSession server, TunnelSession agent, TunnelTestLogger serverLog, TunnelTestLogger agentLog)
+    private TunnelSessionPair(TunnelSession server, TunnelSession agent, TestLogger serverLog, TestLogger agentLog)
     {
         Server = server;
         Agent = agent;
@@ -20,9 +20,9 @@ internal sealed class TunnelSessionPair : IAsyncDisposable
 
     public TunnelSession Agent { get; }
 
-    public TunnelTestLogger ServerLog { get; }
+    public TestLogger ServerLog { get; }
 
-    public TunnelTestLogger AgentLog { get; }
+    public TestLogger AgentLog { get; }
 
     public Task<string> ServerRun { get; private set; } = Task.FromResult("not started");
 
@@ -46,8 +46,8 @@ internal sealed class TunnelSessionPair : IAsyncDisposable
     public static async Task<TunnelSessionPair> CreateAsync(TunnelOptions? serverOptions = null, TunnelOptions? agentOptions = null)
     {
         TunnelSocketPair sockets = await TunnelSocketPair.CreateAsync();
-        var serverLog = new TunnelTestLogger();
-        var agentLog = new TunnelTestLogger();
+        var serverLog = new TestLogger();
+        var agentLog = new TestLogger();
         var server = new TunnelSession(sockets.Server, isServer: true, serverOptions ?? Options(), serverLog);
         var agent = new TunnelSession(sockets.Client, isServer: false, agentOptions ?? Options(), agentLog);
         return new TunnelSessionPair(server, agent, serverLog, agentLog);

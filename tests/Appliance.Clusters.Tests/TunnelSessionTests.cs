@@ -320,7 +320,7 @@ public sealed class TunnelSessionTests
         TunnelSocketPair sockets = await TunnelSocketPair.CreateAsync();
         TunnelOptions options = TunnelSessionPair.Options();
         options.OpenTimeout = TimeSpan.FromMilliseconds(300);
-        await using var session = new TunnelSession(sockets.Server, isServer: true, options, new TunnelTestLogger());
+        await using var session = new TunnelSession(sockets.Server, isServer: true, options, new TestLogger());
         Task<string> run = session.RunAsync(CancellationToken.None);
         TunnelRawPeer agent = new TunnelRawPeer(sockets.Client).Start();
 
@@ -344,7 +344,7 @@ public sealed class TunnelSessionTests
     public async Task OpenStream_Cancelled_ThrowsOperationCanceled_AndResetsTheStream()
     {
         TunnelSocketPair sockets = await TunnelSocketPair.CreateAsync();
-        await using var session = new TunnelSession(sockets.Server, isServer: true, TunnelSessionPair.Options(), new TunnelTestLogger());
+        await using var session = new TunnelSession(sockets.Server, isServer: true, TunnelSessionPair.Options(), new TestLogger());
         Task<string> run = session.RunAsync(CancellationToken.None);
         TunnelRawPeer agent = new TunnelRawPeer(sockets.Client).Start();
         using var cancellation = new CancellationTokenSource();
