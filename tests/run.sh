@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 # Samba's AD DC: samba, plus what its Recommends would bring and --no-install-recommends leaves out
 # (samba-ad-provision: the AD schema; samba-dsdb-modules: the directory's ldb modules;
 # samba-vfs-modules: acl_xattr, which provision sets on sysvol); iproute2 brings its namespace's loopback up.
-packages=(curl slapd ldap-utils samba samba-ad-provision samba-dsdb-modules samba-vfs-modules iproute2)
+# InstallScriptTests: shellcheck lints install.sh; systemd (systemctl, systemd-analyze verify), util-linux
+# (unshare, setpriv) and passwd (useradd) run it.
+packages=(curl slapd ldap-utils samba samba-ad-provision samba-dsdb-modules samba-vfs-modules iproute2
+  shellcheck systemd util-linux passwd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -23,6 +26,23 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The NativeAOT binary, published once before the tests: InstallScriptTests install it, and .ci/run
+# checks this same publish (no warning, one file) and smoke-tests it instead of publishing again. Not
+# from inside a test: dotnet test builds the other projects meanwhile.
+case $(uname -m) in
+  aarch64 | arm64) rid=linux-arm64 ;;
+  *) rid=linux-x64 ;;
+esac
+echo "publishing the NativeAOT binary: dotnet publish src/Appliance -c Release -r $rid -o artifacts/publish (log: artifacts/publish.log)"
+rm -rf artifacts/publish
+mkdir -p artifacts
+if ! dotnet publish src/Appliance -c Release -r "$rid" -o artifacts/publish --nologo >artifacts/publish.log 2>&1; then
+  tail -n 40 artifacts/publish.log >&2
+  echo "tests/run.sh: the NativeAOT publish failed (all of it in artifacts/publish.log)" >&2
+  exit 1
+fi
+export APPLIANCE_NATIVE_BINARY=$PWD/artifacts/publish/appliance
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
