@@ -218,42 +218,54 @@ write_atomically() {
   mv -f -- "$temporary" "$target"
 }
 
-have_libldap() {
+# One of these sonames is where the dynamic linker looks (its cache, or a usual directory).
+have_library() {
+  local name directory cache=""
   if command -v ldconfig >/dev/null 2>&1 || [[ -x /sbin/ldconfig ]]; then
-    PATH=$PATH:/sbin:/usr/sbin ldconfig -p 2>/dev/null | grep -qE '^[[:space:]]*(libldap\.so\.2|libldap-2\.5\.so\.0) '
-  else
-    compgen -G '/usr/lib*/libldap.so.2' >/dev/null || compgen -G '/usr/lib*/*/libldap.so.2' >/dev/null ||
-      compgen -G '/usr/lib*/libldap-2.5.so.0' >/dev/null || compgen -G '/usr/lib*/*/libldap-2.5.so.0' >/dev/null
+    cache=$(PATH=$PATH:/sbin:/usr/sbin ldconfig -p 2>/dev/null | awk 'NR > 1 { print $1 }')
   fi
-}
-
-# Debian 12 / Ubuntu 22.04 call it libldap-2.5-0, Debian 13 / Ubuntu 24.04 libldap2.
-libldap_package() {
-  local package
-  for package in libldap2 libldap-2.5-0; do
-    if apt-cache policy "$package" 2>/dev/null | grep -qE 'Candidate: [0-9]'; then
-      echo "$package"
-      return 0
-    fi
+  for name; do
+    grep -qxF -- "$name" <<<"$cache" && return 0
+    for directory in /lib /usr/lib /lib64 /usr/lib64 /lib/*-linux-gnu /usr/lib/*-linux-gnu; do
+      [[ -e $directory/$name ]] && return 0
+    done
   done
   return 1
 }
 
-# The server loads OpenLDAP's client library at run time, for LDAP/AD login only; ldd does not show it.
-ensure_libldap() {
-  have_libldap && return 0
-  if command -v apt-get >/dev/null 2>&1; then
-    local package
-    if ! package=$(libldap_package); then
-      apt-get update -qq >/dev/null 2>&1 || true
-      package=$(libldap_package) || package=""
-    fi
-    if [[ -n $package ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null 2>&1 && have_libldap; then
-      echo "installed $package (OpenLDAP's client library, for LDAP/AD login)"
-      return 0
-    fi
+apt_updated=no
+
+# The first of these packages apt knows (releases name them differently), updating its lists once if none.
+apt_package() {
+  local package
+  while true; do
+    for package; do
+      if apt-cache policy "$package" 2>/dev/null | grep -qE 'Candidate: [0-9]'; then
+        echo "$package"
+        return 0
+      fi
+    done
+    [[ $apt_updated == no ]] || return 1
+    apt_updated=yes
+    apt-get update -qq >/dev/null 2>&1 || return 1
+  done
+}
+
+# ensure_library WHAT "PACKAGES" CONSEQUENCE SONAME...: the server loads these with dlopen at run time,
+# so ldd does not show them and a missing one surfaces only when it is needed.
+ensure_library() {
+  local what=$1 consequence=$3 package
+  local -a packages
+  read -r -a packages <<<"$2"
+  shift 3
+  have_library "$@" && return 0
+  if command -v apt-get >/dev/null 2>&1 && package=$(apt_package "${packages[@]}") &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null 2>&1 &&
+    have_library "$@"; then
+    echo "installed $package ($what)"
+    return 0
   fi
-  echo "install.sh: warning: OpenLDAP's client library (libldap.so.2 or libldap-2.5.so.0) is missing: LDAP/AD login needs it" >&2
+  echo "install.sh: warning: $what ($*) is missing: $consequence" >&2
 }
 
 nologin_shell() {
@@ -359,7 +371,9 @@ install_service() {
     was_active=yes
   fi
 
-  ensure_libldap
+  # Debian 12 / Ubuntu 22.04 name them libssl3 and libldap-2.5-0; Debian 13 / Ubuntu 24.04 libssl3t64 and libldap2.
+  ensure_library OpenSSL "libssl3t64 libssl3" "the server cannot start without it (TLS)" libssl.so.3 libssl.so.1.1
+  ensure_library "OpenLDAP's client library" "libldap2 libldap-2.5-0" "LDAP/AD login needs it" libldap.so.2 libldap-2.5.so.0
   ensure_user "$data_dir"
   install -d -m 0700 -o "$service_user" -g "$service_user" -- "$data_dir"
   write_atomically "$binary_target" 0755 <"$binary"
@@ -387,7 +401,10 @@ install_service() {
   fi
 
   local version
-  version=$("$binary_target" version 2>/dev/null) || version="appliance"
+  if ! version=$("$binary_target" version 2>&1 | head -n 1) || [[ $version != appliance* ]]; then
+    echo "install.sh: warning: $binary_target version failed: $version" >&2
+    version=appliance
+  fi
   echo
   if [[ $upgrade == yes ]]; then
     echo "Upgraded to $version ($state); data in $data_dir kept."
