@@ -234,14 +234,16 @@ have_library() {
 }
 
 apt_updated=no
+apt_choice=""
 
-# The first of these packages apt knows (releases name them differently), updating its lists once if none.
-apt_package() {
+# Sets apt_choice to the first of these packages apt can install (releases name them differently),
+# updating apt's lists once per run if it knows none. Not run in $(...): apt_updated must stick.
+choose_apt_package() {
   local package
   while true; do
     for package; do
       if apt-cache policy "$package" 2>/dev/null | grep -qE 'Candidate: [0-9]'; then
-        echo "$package"
+        apt_choice=$package
         return 0
       fi
     done
@@ -254,15 +256,15 @@ apt_package() {
 # ensure_library WHAT "PACKAGES" CONSEQUENCE SONAME...: the server loads these with dlopen at run time,
 # so ldd does not show them and a missing one surfaces only when it is needed.
 ensure_library() {
-  local what=$1 consequence=$3 package
+  local what=$1 consequence=$3
   local -a packages
   read -r -a packages <<<"$2"
   shift 3
   have_library "$@" && return 0
-  if command -v apt-get >/dev/null 2>&1 && package=$(apt_package "${packages[@]}") &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null 2>&1 &&
+  if command -v apt-get >/dev/null 2>&1 && choose_apt_package "${packages[@]}" &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$apt_choice" >/dev/null 2>&1 &&
     have_library "$@"; then
-    echo "installed $package ($what)"
+    echo "installed $apt_choice ($what)"
     return 0
   fi
   echo "install.sh: warning: $what ($*) is missing: $consequence" >&2
