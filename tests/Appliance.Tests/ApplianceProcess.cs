@@ -59,17 +59,38 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
         arguments.AddRange(extraArguments ?? []);
         ApplianceProcess server = Start(arguments, environment);
         server.DataDir = dataDir;
-        Task finished = server._process.WaitForExitAsync();
-        Task first = await Task.WhenAny(server._listening.Task, finished, Task.Delay(StartTimeout));
-        if (first != server._listening.Task)
+        return await server.ListeningAsync();
+    }
+
+    /// <summary>
+    /// Starts a command that ends in `appliance server` (such as an installed unit's ExecStart run by a sandbox
+    /// harness that execs into it) and waits (bounded) until it listens.
+    /// </summary>
+    public static Task<ApplianceProcess> StartListeningAsync(string fileName, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(fileName);
+        foreach (string argument in arguments)
         {
-            string why = first == finished ? $"exited with {server._process.ExitCode}" : "did not start in time";
-            await server.DisposeAsync();
-            throw new InvalidOperationException($"appliance server {why}.\nstdout:\n{server.Output}\nstderr:\n{server.Errors}");
+            start.ArgumentList.Add(argument);
         }
 
-        server.BaseAddress = await server._listening.Task;
-        return server;
+        return Launch(start).ListeningAsync();
+    }
+
+    /// <summary>This process once it prints its listening line; stopped, with its output in the failure, when it exits or takes too long.</summary>
+    private async Task<ApplianceProcess> ListeningAsync()
+    {
+        Task finished = _process.WaitForExitAsync();
+        Task first = await Task.WhenAny(_listening.Task, finished, Task.Delay(StartTimeout));
+        if (first != _listening.Task)
+        {
+            string why = first == finished ? $"exited with {_process.ExitCode}" : "did not start in time";
+            await DisposeAsync();
+            throw new InvalidOperationException($"appliance server {why}.\nstdout:\n{Output}\nstderr:\n{Errors}");
+        }
+
+        BaseAddress = await _listening.Task;
+        return this;
     }
 
     /// <summary>Waits for two servers started together; when either fails, the other is stopped before the failure goes on.</summary>
@@ -141,13 +162,7 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
 
     private static ApplianceProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment, string? mountNamespaceSetup = null)
     {
-        var start = new ProcessStartInfo(mountNamespaceSetup is null ? "dotnet" : "unshare")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(mountNamespaceSetup is null ? "dotnet" : "unshare");
         if (mountNamespaceSetup is not null)
         {
             foreach (string argument in new[] { "--mount", "--propagation", "private", "bash", "-euc", mountNamespaceSetup + "\nexec dotnet \"$@\"", "bash" })
@@ -163,12 +178,23 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment.Remove("NOTIFY_SOCKET");
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
         }
 
+        return Launch(start);
+    }
+
+    /// <summary>Starts <paramref name="start"/> with its output read as it comes and a stdin of its own.</summary>
+    private static ApplianceProcess Launch(ProcessStartInfo start)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
+        start.UseShellExecute = false;
+        // A test run under systemd must not have its servers report to the test runner's unit.
+        start.Environment.Remove("NOTIFY_SOCKET");
         var process = new Process { StartInfo = start };
         var appliance = new ApplianceProcess(process);
         process.OutputDataReceived += (_, line) => appliance.OnOutput(line.Data, appliance._output);

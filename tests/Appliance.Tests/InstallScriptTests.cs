@@ -16,7 +16,7 @@ namespace Appliance.Tests;
 /// installed unit's ExecStart= is run as its User= with its EnvironmentFile=, as systemd would (PID 1
 /// here is not systemd).
 /// </summary>
-public sealed partial class InstallScriptTests
+public sealed class InstallScriptTests
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
@@ -79,12 +79,12 @@ public sealed partial class InstallScriptTests
         Assert.Single(install.Output.Split('\n'), line => line.Contains("systemd is not running", StringComparison.Ordinal));
         Assert.Equal("", install.Errors);
 
-        await using (RunningUnit server = await sandbox.StartUnitAsync())
+        await using (ApplianceProcess server = await sandbox.StartUnitAsync())
         {
             Assert.Equal(passwd[2], ProcessUid(server.ProcessId));
             Assert.Equal("ok", await ReadyzAsync(sandbox, server.BaseAddress));
             Assert.Equal("600 appliance appliance", await sandbox.StatAsync("/var/lib/appliance/bootstrap-password"));
-            Assert.Equal(0, await server.StopAsync());
+            Assert.Equal(0, await server.TerminateAsync());
         }
     }
 
@@ -93,9 +93,9 @@ public sealed partial class InstallScriptTests
     {
         using var sandbox = new Sandbox(withBinary: true);
         Assert.Equal(0, (await sandbox.InstallAsync("--listen", "127.0.0.1:0")).ExitCode);
-        await using (RunningUnit first = await sandbox.StartUnitAsync())
+        await using (ApplianceProcess first = await sandbox.StartUnitAsync())
         {
-            Assert.Equal(0, await first.StopAsync());
+            Assert.Equal(0, await first.TerminateAsync());
         }
 
         string passwd = await sandbox.RunCheckedAsync("getent", "passwd", "appliance");
@@ -123,11 +123,11 @@ public sealed partial class InstallScriptTests
         Assert.Equal("700 appliance appliance", await sandbox.StatAsync("/var/lib/appliance"));
 
         // The edited env file is what the unit runs with: its extra option reissues the serving certificate.
-        await using RunningUnit second = await sandbox.StartUnitAsync();
-        Assert.Contains("upgraded.example.test", second.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("Created a new certificate authority", second.Output, StringComparison.Ordinal);
+        await using ApplianceProcess second = await sandbox.StartUnitAsync();
+        Assert.Contains("upgraded.example.test", second.Output + second.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Created a new certificate authority", second.Output + second.Errors, StringComparison.Ordinal);
         Assert.Equal("ok", await ReadyzAsync(sandbox, second.BaseAddress));
-        Assert.Equal(0, await second.StopAsync());
+        Assert.Equal(0, await second.TerminateAsync());
     }
 
     [Fact]
@@ -224,9 +224,9 @@ public sealed partial class InstallScriptTests
     {
         using var sandbox = new Sandbox(withBinary: true);
         Assert.Equal(0, (await sandbox.InstallAsync("--listen", "127.0.0.1:0", "--data-dir", "/var/lib/appliance-custom")).ExitCode);
-        await using (RunningUnit server = await sandbox.StartUnitAsync())
+        await using (ApplianceProcess server = await sandbox.StartUnitAsync())
         {
-            Assert.Equal(0, await server.StopAsync());
+            Assert.Equal(0, await server.TerminateAsync());
         }
 
         string ca = sandbox.HostPath("/var/lib/appliance-custom/tls/ca.crt");
@@ -492,117 +492,10 @@ public sealed partial class InstallScriptTests
         /// <summary>Mode, owner and group as the sandbox's /etc/passwd and /etc/group name them.</summary>
         public async Task<string> StatAsync(string path) => (await RunCheckedAsync("stat", "-c", "%a %U %G", path)).Trim();
 
-        public Task<RunningUnit> StartUnitAsync() => RunningUnit.StartAsync(Path);
+        /// <summary>The installed unit's ExecStart= running in its sandbox; its PID is the server's (the harness execs into it).</summary>
+        public Task<ApplianceProcess> StartUnitAsync() =>
+            ApplianceProcess.StartListeningAsync("unshare", "--mount", "--propagation", "private", "bash", SandboxScript, Path, "start-unit");
 
         public void Dispose() => _directory.Dispose();
-    }
-
-    /// <summary>The installed unit's ExecStart= running in its sandbox; its PID is the server's (the harness execs into it).</summary>
-    private sealed partial class RunningUnit : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-        private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        private RunningUnit(Process process) => _process = process;
-
-        public int ProcessId => _process.Id;
-
-        public Uri BaseAddress { get; private set; } = null!;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static async Task<RunningUnit> StartAsync(string sandbox)
-        {
-            var start = new ProcessStartInfo("unshare")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            foreach (string argument in new[] { "--mount", "--propagation", "private", "bash", SandboxScript, sandbox, "start-unit" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            start.Environment.Remove("NOTIFY_SOCKET");
-            var unit = new RunningUnit(new Process { StartInfo = start });
-            unit._process.OutputDataReceived += (_, line) => unit.OnOutput(line.Data);
-            unit._process.ErrorDataReceived += (_, line) => unit.OnOutput(line.Data);
-            unit._process.Start();
-            unit._process.BeginOutputReadLine();
-            unit._process.BeginErrorReadLine();
-
-            Task exited = unit._process.WaitForExitAsync();
-            Task first = await Task.WhenAny(unit._listening.Task, exited, Task.Delay(ApplianceProcess.StartTimeout));
-            if (first != unit._listening.Task)
-            {
-                string why = first == exited ? $"exited with {unit._process.ExitCode}" : "did not start listening in time";
-                await unit.DisposeAsync();
-                Assert.Fail($"the unit's ExecStart {why}:\n{unit.Output}");
-            }
-
-            unit.BaseAddress = await unit._listening.Task;
-            return unit;
-        }
-
-        /// <summary>SIGTERM by PID, as systemctl stop sends it; waits (bounded) and returns the exit code.</summary>
-        public async Task<int> StopAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _ = kill(_process.Id, 15);
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _process.WaitForExitAsync(timeout.Token);
-            return _process.ExitCode;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-        }
-
-        private void OnOutput(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-
-            Match listening = ListeningLine().Match(line);
-            if (listening.Success)
-            {
-                _listening.TrySetResult(new Uri(listening.Groups[1].Value));
-            }
-        }
-
-        [DllImport("libc", SetLastError = true)]
-        private static extern int kill(int pid, int signal);
-
-        [GeneratedRegex(@"Listening on (https://127\.0\.0\.1:\d+)")]
-        private static partial Regex ListeningLine();
     }
 }
