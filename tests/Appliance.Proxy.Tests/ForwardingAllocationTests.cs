@@ -35,15 +35,22 @@ public class ForwardingAllocationTests
         }
 
         Assert.True(expected > Json.Length, "the request did not complete inline");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        long total = 0;
-        for (int i = 0; i < 1000; i++)
+        // Up to three rounds of 1,000: a one-off allocation of the runtime's (a tier-up, a pool growing once)
+        // was seen to land in a round on a busy CI machine; an allocation per request lands in every round.
+        long allocated = -1;
+        for (int round = 0; round < 3 && allocated != 0; round++)
         {
-            total += proxy.Forward(request);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            long total = 0;
+            for (int i = 0; i < 1000; i++)
+            {
+                total += proxy.Forward(request);
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(expected * 1000, total);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(expected * 1000, total);
         Assert.Equal(0, allocated);
     }
 }

@@ -69,6 +69,7 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
     public static Task<ApplianceProcess> StartListeningAsync(string fileName, params string[] arguments)
     {
         var start = new ProcessStartInfo(fileName);
+        start.Environment.Remove("NOTIFY_SOCKET");
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -178,6 +179,8 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
+        // A test run under systemd must not have its servers report to the test runner's unit; a test that wants them to sets its own.
+        start.Environment.Remove("NOTIFY_SOCKET");
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
@@ -193,8 +196,6 @@ public sealed partial class ApplianceProcess : IAsyncDisposable
         start.RedirectStandardError = true;
         start.RedirectStandardInput = true;
         start.UseShellExecute = false;
-        // A test run under systemd must not have its servers report to the test runner's unit.
-        start.Environment.Remove("NOTIFY_SOCKET");
         var process = new Process { StartInfo = start };
         var appliance = new ApplianceProcess(process);
         process.OutputDataReceived += (_, line) => appliance.OnOutput(line.Data, appliance._output);
